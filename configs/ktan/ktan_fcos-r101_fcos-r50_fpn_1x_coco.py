@@ -1,0 +1,25 @@
+# Anchor-free: FCOS teacher and student (both caffe-style preprocessing).
+_base_ = [
+    'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+    '../_base_/distill_runtime.py'
+]
+
+teacher_ckpt = 'checkpoints/fcos_r101-caffe_fpn_gn-head-1x_coco.pth'
+
+model = dict(
+    _delete_=True,
+    type='DetectionDistiller',
+    student=_base_.model,
+    teacher='mmdet::fcos/fcos_r101-caffe_fpn_gn-head-1x_coco.py',
+    teacher_ckpt=teacher_ckpt)
+
+optim_wrapper = dict(
+    constructor='DistillOptimWrapperConstructor',
+    disc=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
+
+data_root = 'data/coco/'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator

@@ -1,0 +1,12 @@
+"""mmkd: adversarial knowledge distillation for MMDetection 3.x.
+
+``custom_imports=dict(imports=['mmkd'])`` registers every component into
+MMDetection's own registries.
+"""
+from . import engine, models  # noqa: F401  (registers the components)
+from .utils import register_safe_globals
+from .version import __version__
+
+register_safe_globals()
+
+__all__ = ['__version__']

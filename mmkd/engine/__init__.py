@@ -1,0 +1,3 @@
+from .optimizers import DistillOptimWrapperConstructor
+
+__all__ = ['DistillOptimWrapperConstructor']

@@ -1,0 +1,3 @@
+from .patch_discriminator import PatchDiscriminator
+
+__all__ = ['PatchDiscriminator']

@@ -1,0 +1,54 @@
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmdet.registry import MODELS
+from mmengine.model import BaseModule
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+@MODELS.register_module()
+class PatchDiscriminator(BaseModule):
+    """Fully-convolutional patch discriminator shared by all feature levels.
+
+    KTAN's discriminator "fully exploits the spatial correlation of feature
+    maps": it scores every location of a map (teacher = real, adapted
+    student = fake) and returns a patch map of logits, not a single scalar.
+    Layers: 1x1 conv (channel squeeze, cheap on large FPN levels), 3x3
+    stride-2 conv, 3x3 conv to one logit per patch, LeakyReLU(0.2) between.
+
+    Args:
+        in_channels (int): Channels of the maps it judges (the teacher's);
+            inferred by the distiller.
+        feat_channels (int): Hidden width. Defaults to 64.
+        norm (str): ``'spectral'`` (default), ``'bn'`` or ``'none'``.
+    """
+    NORMS = ('spectral', 'bn', 'none')
+
+    def __init__(self,
+                 in_channels: int,
+                 feat_channels: int = 64,
+                 norm: str = 'spectral',
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if norm not in self.NORMS:
+            raise ValueError(f'PatchDiscriminator: unknown norm {norm!r}; '
+                             f'choose one of {self.NORMS}')
+
+        def conv(c_in, c_out, k, stride=1):
+            layer = nn.Conv2d(c_in, c_out, k, stride, padding=k // 2)
+            return spectral_norm(layer) if norm == 'spectral' else layer
+
+        def act(c):
+            layers = [nn.BatchNorm2d(c)] if norm == 'bn' else []
+            return layers + [nn.LeakyReLU(0.2, inplace=True)]
+
+        self.layers = nn.Sequential(
+            conv(in_channels, feat_channels, 1), *act(feat_channels),
+            conv(feat_channels, feat_channels, 3, stride=2),
+            *act(feat_channels), conv(feat_channels, 1, 3))
+
+    def forward(self, feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        """Score each map ``(N, C, H, W)``; returns logits
+        ``(N, 1, ceil(H/2), ceil(W/2))`` per map."""
+        return [self.layers(x) for x in feats]

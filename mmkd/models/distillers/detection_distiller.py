@@ -1,0 +1,377 @@
+import contextlib
+import functools
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmdet.registry import MODELS
+from mmengine.optim import OptimWrapperDict
+
+from ..losses import check_loss_weight
+from .base_distiller import BaseDistiller, unwrap
+
+
+def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
+    """Stride of each level of a probe forward on a ``size`` image."""
+    return [round(size / f.shape[-1]) for f in feats]
+
+
+def match_levels(s_strides: List[int],
+                 t_strides: List[int]) -> List[Tuple[int, int]]:
+    """Pair student and teacher feature levels.
+
+    Equal level counts pair by index (a stride difference is resized away).
+    Otherwise every level of the shorter pyramid needs a level of the same
+    stride in the other one.
+    """
+    if len(s_strides) == len(t_strides):
+        return list(zip(range(len(s_strides)), range(len(t_strides))))
+    pairs = [(i, t_strides.index(s)) for i, s in enumerate(s_strides)
+             if s in t_strides]
+    if len(pairs) < min(len(s_strides), len(t_strides)):
+        raise ValueError(
+            f'FPN levels cannot be matched: the student\'s neck has '
+            f'{len(s_strides)} levels with strides {s_strides}, the '
+            f'teacher\'s {len(t_strides)} with strides {t_strides}. Give the '
+            'necks the same num_outs, or levels of the same strides.')
+    return pairs
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module):
+    """Let gradients flow through ``module`` but not into its weights."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+@MODELS.register_module()
+class DetectionDistiller(BaseDistiller):
+    """Feature, adversarial and logit distillation for any detector with a
+    neck (one-stage, two-stage, anchor-free). Its defaults are KTAN's.
+
+    KTAN: Knowledge Transfer Adversarial Network (Liu et al., IJCNN 2020,
+    https://arxiv.org/abs/1810.08126). Student loss::
+
+        task + w_feat * MSE(T2S(F_s), F_t) + w_adv * L_G(D(T2S(F_s)))
+             + w_kd * KD(z_s, z_t)
+
+    on every matched neck level. ``D`` is a patch discriminator shared by the
+    levels (teacher maps real, adapted student maps fake), trained with its
+    own optimizer ``d_steps`` times per student step. The adversarial weight
+    ramps up linearly over ``adv_warmup_iters``. KD acts on the dense head's
+    class scores, or for two-stage detectors on the RoI head's scores for the
+    student's sampled proposals fed through both RoI heads; sigmoid or
+    softmax as the head uses.
+
+    Channels, levels and strides are inferred from the built models with one
+    probe forward; every mismatch that cannot be adapted fails here, at
+    build time. Set ``discriminator=None`` (and ``loss_gan=None``) for plain
+    hint (FitNet-style) distillation, ``loss_kd=None`` to skip logits.
+
+    Args:
+        student (dict): The student's model config, usually
+            ``_base_.model``.
+        teacher (str | dict): Config file, ``mmdet::`` path or model dict.
+        teacher_ckpt (str): The teacher's trained weights.
+        adapter (dict): T2S adapter; channels are filled in.
+        loss_feat (dict, optional): Feature loss per level (averaged).
+        discriminator (dict, optional): Discriminator; channels filled in.
+        loss_gan (dict, optional): ``GANLoss``; its weight is ``w_adv``.
+        loss_kd (dict, optional): ``KDLoss``; sigmoid/softmax set from the
+            student's head.
+        d_steps (int): Discriminator updates per student update.
+        adv_warmup_iters (int): Iterations over which ``w_adv`` ramps from
+            0 to its value.
+        probe_size (int): Side of the blank image used to infer shapes.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher,
+                 teacher_ckpt: Optional[str] = None,
+                 adapter: dict = dict(type='T2SAdapter', kernel_size=1),
+                 loss_feat: Optional[dict] = dict(
+                     type='MSELoss', loss_weight=1.0),
+                 discriminator: Optional[dict] = dict(
+                     type='PatchDiscriminator'),
+                 loss_gan: Optional[dict] = dict(
+                     type='GANLoss', gan_type='lsgan', loss_weight=0.1),
+                 loss_kd: Optional[dict] = dict(
+                     type='KDLoss', temperature=1.0, loss_weight=1.0),
+                 d_steps: int = 1,
+                 adv_warmup_iters: int = 500,
+                 probe_size: int = 256,
+                 init_cfg: Optional[dict] = None):
+        if teacher is None:
+            raise ValueError('DetectionDistiller needs a teacher')
+        if (discriminator is None) != (loss_gan is None):
+            raise ValueError('discriminator and loss_gan go together: set '
+                             'both, or both to None')
+        if d_steps < 1 or adv_warmup_iters < 0:
+            raise ValueError('d_steps must be >= 1 and adv_warmup_iters >= 0,'
+                             f' got {d_steps} and {adv_warmup_iters}')
+        super().__init__(student, teacher, teacher_ckpt, init_cfg=init_cfg)
+        self.d_steps = d_steps
+        self.adv_warmup_iters = adv_warmup_iters
+        # Iterations trained, saved with the model for an exact resume.
+        self.register_buffer('num_iters', torch.zeros((), dtype=torch.long))
+
+        for name, model in (('student', self.student), ('teacher',
+                                                        self.teacher)):
+            if not getattr(model, 'with_neck', False):
+                raise ValueError(
+                    f'The {name} ({type(model).__name__}) has no neck: '
+                    'feature distillation works on neck (FPN) levels.')
+        s_feats, t_feats = self._probe(probe_size)
+        s_strides = feature_strides(s_feats, probe_size)
+        t_strides = feature_strides(t_feats, probe_size)
+        self.level_pairs = match_levels(s_strides, t_strides)
+        self.adapter = MODELS.build(
+            dict(
+                adapter,
+                in_channels=[s_feats[i].shape[1] for i, _ in self.level_pairs],
+                out_channels=[t_feats[j].shape[1]
+                              for _, j in self.level_pairs]))
+        self.loss_feat = self._build_loss(loss_feat, 'loss_feat')
+        self.loss_gan = self._build_loss(loss_gan, 'loss_gan')
+        self.discriminator = None
+        if discriminator is not None:
+            channels = {t_feats[j].shape[1] for _, j in self.level_pairs}
+            if len(channels) != 1:
+                raise ValueError(
+                    'The discriminator is shared by all levels, so the '
+                    'teacher\'s distilled levels need one channel count; '
+                    f'they have {sorted(channels)}.')
+            self.discriminator = MODELS.build(
+                dict(discriminator, in_channels=channels.pop()))
+        self.loss_kd = self._build_loss(loss_kd, 'loss_kd')
+        self.kd_head = None
+        if self.loss_kd is not None:
+            self.kd_head = self._check_kd_heads(s_strides, t_strides)
+        self._records: Dict[str, object] = {}
+        self._recording = False
+        self._register_recorders()
+
+    # ------------------------------------------------------------ building
+    @staticmethod
+    def _build_loss(cfg: Optional[dict], name: str) -> Optional[nn.Module]:
+        if cfg is None:
+            return None
+        check_loss_weight(cfg.get('loss_weight', 1.0), name)
+        return MODELS.build(cfg)
+
+    @torch.no_grad()
+    def _probe(self, size: int):
+        """Neck outputs of both models for a blank ``size`` x ``size``
+        image (eval mode, so BN statistics are untouched)."""
+        image = torch.zeros(1, 3, size, size)
+        training = self.student.training
+        self.student.eval()
+        feats = self.student.extract_feat(image), self.teacher.extract_feat(
+            image)
+        self.student.train(training)
+        return feats
+
+    def _check_kd_heads(self, s_strides, t_strides) -> str:
+        """Which head logit KD acts on (``'dense'`` or ``'roi'``); refuses
+        heads whose class scores cannot be compared."""
+        s, t = self.student, self.teacher
+        two_stage = [hasattr(m, 'roi_head') for m in (s, t)]
+        if two_stage[0] != two_stage[1]:
+            raise ValueError(
+                'Logit KD needs both detectors to be one-stage (dense '
+                'head) or both two-stage (RoI head); got '
+                f'{type(s).__name__} and {type(t).__name__}. Set '
+                'loss_kd=None to distill features only.')
+        if two_stage[0]:
+            kind = 'roi'
+            heads = [s.roi_head, t.roi_head]
+            if not all(
+                    isinstance(getattr(h, 'bbox_head', None), nn.Module) and
+                    not isinstance(h.bbox_head, nn.ModuleList)
+                    and hasattr(h, '_bbox_forward') for h in heads):
+                raise ValueError(
+                    'Logit KD on two-stage detectors needs a single-stage '
+                    'RoI head (e.g. StandardRoIHead, not a cascade) in both '
+                    'student and teacher; set loss_kd=None to distill '
+                    'features only.')
+            heads = [h.bbox_head for h in heads]
+        else:
+            kind = 'dense'
+            heads = [s.bbox_head, t.bbox_head]
+            if not all(hasattr(h, 'cls_out_channels') for h in heads):
+                raise ValueError(
+                    'Logit KD needs dense heads with class scores '
+                    '(cls_out_channels); set loss_kd=None.')
+            if [s_strides[i] for i, _ in self.level_pairs
+                ] != [t_strides[j] for _, j in self.level_pairs]:
+                raise ValueError(
+                    'Logit KD on dense heads needs levels of equal strides; '
+                    f'student {s_strides}, teacher {t_strides}.')
+        n_s, n_t = heads[0].num_classes, heads[1].num_classes
+        if n_s != n_t:
+            raise ValueError(
+                f'Logit KD needs one class set: the teacher predicts {n_t} '
+                f'classes, the student {n_s}. Train the teacher on the '
+                'student\'s classes, or set loss_kd=None.')
+        priors = [getattr(h, 'num_base_priors', 1) for h in heads]
+        if kind == 'dense' and priors[0] != priors[1]:
+            raise ValueError(
+                f'Logit KD on dense heads needs the same anchors per '
+                f'location; teacher {priors[1]}, student {priors[0]}.')
+        self.loss_kd.use_sigmoid = bool(
+            getattr(heads[0], 'use_sigmoid_cls',
+                    getattr(heads[0].loss_cls, 'use_sigmoid', False)))
+        return kind
+
+    def _register_recorders(self) -> None:
+        """Forward hooks that keep what ``loss`` needs from the student's own
+        forward, so the student runs once, through its DDP wrapper."""
+        s = self.student
+        hooks = [(s.neck, 'neck', False)]
+        if self.kd_head == 'dense':
+            hooks.append((s.bbox_head, 'cls_scores', False))
+        elif self.kd_head == 'roi':
+            hooks += [(s.roi_head.bbox_roi_extractor, 'rois', True),
+                      (s.roi_head.bbox_head, 'roi_scores', False)]
+        for module, name, take_input in hooks:
+            module.register_forward_hook(
+                functools.partial(self._record, name, take_input))
+
+    def _record(self, name, take_input, module, args, output) -> None:
+        if self._recording:
+            self._records[name] = args[1] if take_input else output
+
+    # ------------------------------------------------------------ training
+    def _teacher_features(self, inputs: torch.Tensor):
+        with torch.no_grad():
+            return self.teacher.extract_feat(inputs)
+
+    def _kd_loss(self, t_feats) -> torch.Tensor:
+        """KD between the recorded student class scores and the teacher's
+        for the same anchors / RoIs."""
+        if self.kd_head == 'roi':
+            with torch.no_grad():
+                t_cls = self.teacher.roi_head._bbox_forward(
+                    t_feats, self._records['rois'])['cls_score']
+            s_cls = self._records['roi_scores'][0]  # (num_rois, C + 1)
+            return self.loss_kd(s_cls, t_cls)
+        with torch.no_grad():
+            t_scores = self.teacher.bbox_head(t_feats)[0]
+        s_scores = self._records['cls_scores'][0]
+        channels = unwrap(self.student).bbox_head.cls_out_channels
+
+        def rows(x):  # (N, A*C, H, W) -> (N*A*H*W, C)
+            n, _, h, w = x.shape
+            return x.view(n, -1, channels, h, w).permute(0, 1, 3, 4,
+                                                         2).reshape(
+                                                             -1, channels)
+
+        s = torch.cat([rows(s_scores[i]) for i, _ in self.level_pairs])
+        t = torch.cat([rows(t_scores[j]) for _, j in self.level_pairs])
+        return self.loss_kd(s, t)
+
+    def adv_weight_scale(self) -> float:
+        """Linear warm-up factor of the adversarial weight."""
+        if self.adv_warmup_iters == 0:
+            return 1.0
+        return min(1.0, (int(self.num_iters) + 1) / self.adv_warmup_iters)
+
+    def _forward_train(self, inputs, data_samples):
+        """Student task losses and distillation losses, with the adapted
+        student features and the teacher features they were computed on."""
+        t_feats = self._teacher_features(inputs)
+        self._recording = True
+        try:
+            task = self.student(inputs, data_samples, mode='loss')
+            s_feats = self._records['neck']
+        finally:
+            self._recording = False
+        t_feats_used = [t_feats[j] for _, j in self.level_pairs]
+        adapted = self.adapter([s_feats[i] for i, _ in self.level_pairs],
+                               [f.shape[-2:] for f in t_feats_used])
+        losses = {f'student.{k}': v for k, v in task.items()}
+        if self.loss_feat is not None:
+            losses['distill.loss_feat'] = sum(
+                self.loss_feat(s, t)
+                for s, t in zip(adapted, t_feats_used)) / len(adapted)
+        if self.discriminator is not None:
+            with frozen(unwrap(self.discriminator)) as disc:
+                fake = disc(adapted)
+            losses['distill.loss_adv'] = self.adv_weight_scale() * sum(
+                self.loss_gan(f) for f in fake) / len(fake)
+        if self.loss_kd is not None:
+            losses['distill.loss_kd'] = self._kd_loss(t_feats)
+        self._records.clear()
+        return losses, adapted, t_feats_used
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples) -> Dict[str, torch.Tensor]:
+        """All losses of the student (``student.*``, ``distill.*``)."""
+        return self._forward_train(inputs, data_samples)[0]
+
+    def discriminator_loss(self, adapted: Sequence[torch.Tensor],
+                           t_feats: Sequence[torch.Tensor]) -> dict:
+        """``disc.loss_d`` over all levels (teacher real, student fake),
+        plus the mean real/fake scores for the log."""
+        n = len(t_feats)
+        # real and fake of a level in one batch: one D forward per step
+        logits = self.discriminator([
+            torch.cat([t, s.detach()]) for t, s in zip(t_feats, adapted)
+        ])
+        real = [x[:len(x) // 2] for x in logits]
+        fake = [x[len(x) // 2:] for x in logits]
+        loss = sum(
+            self.loss_gan.discriminator_loss(r, f)
+            for r, f in zip(real, fake)) / n
+        return {
+            'disc.loss_d': loss,
+            'disc.score_real': sum(r.mean() for r in real).detach() / n,
+            'disc.score_fake': sum(f.mean() for f in fake).detach() / n,
+        }
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """One student update, then ``d_steps`` discriminator updates.
+
+        Args:
+            optim_wrapper: ``OptimWrapperDict`` with ``student`` (student and
+                adapter) and ``disc``, as ``DistillOptimWrapperConstructor``
+                builds it; a single ``OptimWrapper`` without discriminator.
+        """
+        s_optim, d_optim = self._split_optim_wrapper(optim_wrapper)
+        with s_optim.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses, adapted, t_feats = self._forward_train(
+                data['inputs'], data['data_samples'])
+        loss, log_vars = self.parse_losses(losses)
+        s_optim.update_params(loss)
+        if d_optim is not None:
+            for _ in range(self.d_steps):
+                with d_optim.optim_context(self):
+                    d_loss, d_log = self.parse_losses(
+                        self.discriminator_loss(adapted, t_feats))
+                d_optim.update_params(d_loss)
+            log_vars.update(
+                (k, v) for k, v in d_log.items() if k.startswith('disc.'))
+        self.num_iters += 1
+        return log_vars
+
+    def _split_optim_wrapper(self, optim_wrapper):
+        if self.discriminator is None:
+            if isinstance(optim_wrapper, OptimWrapperDict):
+                return optim_wrapper['student'], None
+            return optim_wrapper, None
+        if not (isinstance(optim_wrapper, OptimWrapperDict)
+                and {'student', 'disc'} <= set(optim_wrapper.keys())):
+            raise TypeError(
+                'Adversarial distillation trains two parts: use '
+                "optim_wrapper=dict(constructor='DistillOptimWrapperConstructor'"
+                ", ...) so that it builds the 'student' and 'disc' optimizers; "
+                f'got {type(optim_wrapper).__name__}.')
+        return optim_wrapper['student'], optim_wrapper['disc']

@@ -1,0 +1,64 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+
+from .utils import check_loss_weight
+
+
+@MODELS.register_module()
+class KDLoss(nn.Module):
+    """Distilling the Knowledge in a Neural Network (Hinton et al., 2015,
+    https://arxiv.org/abs/1503.02531).
+
+    ``T^2 * KL(p_t || p_s)`` of temperature-softened predictions, summed over
+    classes and averaged over samples (images, anchors or RoIs).
+
+    With ``use_sigmoid=True`` each class is an independent Bernoulli, as in
+    sigmoid detection heads (RetinaNet, FCOS, GFL): the KL is that of the
+    per-class Bernoulli distributions. Both variants use log-sigmoid /
+    log-softmax, so large logits never produce NaN.
+
+    Args:
+        temperature (float): Softening temperature ``T``. Defaults to 1.0.
+        use_sigmoid (bool): Bernoulli per class instead of a softmax over
+            the last dimension. Defaults to False.
+        loss_weight (float): Defaults to 1.0.
+    """
+
+    def __init__(self,
+                 temperature: float = 1.0,
+                 use_sigmoid: bool = False,
+                 loss_weight: float = 1.0):
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(
+                f'KDLoss: temperature must be > 0, got {temperature}')
+        self.temperature = float(temperature)
+        self.use_sigmoid = use_sigmoid
+        self.loss_weight = check_loss_weight(loss_weight, 'KDLoss')
+
+    def forward(self, student_logits: torch.Tensor,
+                teacher_logits: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            student_logits (Tensor): ``(..., C)``, classes last.
+            teacher_logits (Tensor): Same shape; never receives gradients.
+        """
+        if student_logits.shape != teacher_logits.shape:
+            raise ValueError('KDLoss: student and teacher logits differ in '
+                             f'shape: {tuple(student_logits.shape)} vs '
+                             f'{tuple(teacher_logits.shape)}')
+        T = self.temperature
+        s = student_logits.flatten(0, -2) / T  # (num_samples, C)
+        t = teacher_logits.detach().flatten(0, -2) / T
+        if self.use_sigmoid:
+            p_t = t.sigmoid()
+            # KL(Bern(p_t) || Bern(p_s)) with log p = logsigmoid(x) and
+            # log(1 - p) = logsigmoid(-x)
+            kl = (p_t * (F.logsigmoid(t) - F.logsigmoid(s)) +
+                  (1 - p_t) * (F.logsigmoid(-t) - F.logsigmoid(-s)))
+        else:
+            log_p_t = F.log_softmax(t, dim=-1)
+            kl = log_p_t.exp() * (log_p_t - F.log_softmax(s, dim=-1))
+        return self.loss_weight * T**2 * kl.sum(-1).mean()

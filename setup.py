@@ -1,0 +1,31 @@
+from setuptools import find_packages, setup
+
+
+def get_version():
+    scope = {}
+    with open('mmkd/version.py') as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+def parse_requirements(path):
+    with open(path) as f:
+        return [
+            line.strip() for line in f
+            if line.strip() and not line.startswith('#')
+        ]
+
+
+setup(
+    name='mmkd',
+    version=get_version(),
+    description='Adversarial knowledge distillation for MMDetection 3.x',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache License 2.0',
+    packages=find_packages(exclude=('configs', 'tools', 'tests')),
+    include_package_data=True,
+    python_requires='>=3.8',
+    install_requires=parse_requirements('requirements/runtime.txt'),
+    extras_require=dict(tests=parse_requirements('requirements/tests.txt')),
+    zip_safe=False)

@@ -1,0 +1,266 @@
+import copy
+import logging
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+
+from ..conftest import DETECTORS, faster_rcnn, packed_batch, retinanet
+
+KINDS = ['retinanet', 'fcos', 'faster_rcnn']
+
+
+def build(cfg):
+    return MODELS.build(copy.deepcopy(cfg))
+
+
+def run_loss(model, batch):
+    data = model.data_preprocessor(batch, True)
+    return model(data['inputs'], data['data_samples'], mode='loss')
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_loss_and_predict(kind, distiller_cfg, batch):
+    model = build(distiller_cfg(kind))
+    losses = run_loss(model, batch)
+    assert {'distill.loss_feat', 'distill.loss_adv',
+            'distill.loss_kd'} <= set(losses)
+    assert any(k.startswith('student.loss') for k in losses)
+    assert all(k.startswith(('student.', 'distill.')) for k in losses)
+    for k, v in losses.items():
+        for t in (v if isinstance(v, list) else [v]):
+            assert torch.isfinite(t).all(), k
+    model.eval()
+    data = model.data_preprocessor(batch, False)
+    with torch.no_grad():
+        preds = model(data['inputs'], data['data_samples'], mode='predict')
+        feats = model(data['inputs'], mode='tensor')
+    assert isinstance(preds[0], DetDataSample) and 'pred_instances' in preds[0]
+    assert feats is not None
+
+
+def test_channels_levels_inferred(distiller_cfg):
+    model = build(distiller_cfg('retinanet'))
+    assert model.level_pairs == [(i, i) for i in range(5)]
+    convs = [layer.conv for layer in model.adapter.layers]
+    assert {(c.in_channels, c.out_channels) for c in convs} == {(16, 32)}
+    assert model.discriminator.layers[0].in_channels == 32
+    assert model.loss_kd.use_sigmoid  # RetinaHead is a sigmoid head
+
+
+def test_two_stage_kd_is_softmax_on_roi_head(distiller_cfg):
+    model = build(distiller_cfg('faster_rcnn'))
+    assert model.kd_head == 'roi' and not model.loss_kd.use_sigmoid
+
+
+def test_unequal_strides_are_resized(distiller_cfg, batch):
+    student = retinanet()
+    student['neck'].update(start_level=0, add_extra_convs=False)
+    student['bbox_head']['anchor_generator']['strides'] = [4, 8, 16, 32, 64]
+    student['neck']['num_outs'] = 5
+    model = build(distiller_cfg(student=student, loss_kd=None))
+    assert len(model.level_pairs) == 5
+    assert torch.isfinite(run_loss(model, batch)['distill.loss_feat'])
+
+
+def grads(module):
+    return [p.grad for p in module.parameters()]
+
+
+def test_gradients_go_where_they_belong(distiller_cfg, batch):
+    model = build(distiller_cfg('retinanet'))
+    data = model.data_preprocessor(batch, True)
+    losses, adapted, t_feats = model._forward_train(data['inputs'],
+                                                    data['data_samples'])
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    # the teacher never, the discriminator not from the student's loss
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    assert all(g is None for g in grads(model.teacher))
+    assert all(g is None for g in grads(model.discriminator))
+    assert all(g is not None for g in grads(model.adapter))
+    assert model.student.backbone.conv1.weight.grad is not None
+    model.zero_grad(set_to_none=True)
+    d_loss = model.discriminator_loss(adapted, t_feats)['disc.loss_d']
+    d_loss.backward()
+    # the discriminator's loss reaches neither student nor adapter
+    assert all(g is not None for g in grads(model.discriminator))
+    assert all(g is None for g in grads(model.student))
+    assert all(g is None for g in grads(model.adapter))
+
+
+def make_optim(model):
+    from mmkd.engine import DistillOptimWrapperConstructor
+    return DistillOptimWrapperConstructor(
+        dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01),
+             disc=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+
+
+def test_train_step_updates_both_parts(distiller_cfg, batch):
+    model = build(distiller_cfg('retinanet', d_steps=2))
+    optim = make_optim(model)
+    student_w = model.student.backbone.conv1.weight.clone()
+    disc_w = [p.clone() for p in model.discriminator.parameters()]
+    teacher_w = [p.clone() for p in model.teacher.parameters()]
+    log = model.train_step(batch, optim)
+    assert {'loss', 'distill.loss_adv', 'disc.loss_d', 'disc.score_real',
+            'disc.score_fake'} <= set(log)
+    assert not torch.equal(student_w, model.student.backbone.conv1.weight)
+    assert any(not torch.equal(a, b)
+               for a, b in zip(disc_w, model.discriminator.parameters()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(teacher_w, model.teacher.parameters()))
+    assert int(model.num_iters) == 1
+
+
+def test_train_step_needs_two_optimizers(distiller_cfg, batch):
+    model = build(distiller_cfg('retinanet'))
+    single = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    with pytest.raises(TypeError, match='DistillOptimWrapperConstructor'):
+        model.train_step(batch, single)
+
+
+def test_without_discriminator_one_optimizer_is_enough(distiller_cfg, batch):
+    model = build(
+        distiller_cfg('retinanet', discriminator=None, loss_gan=None))
+    single = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    log = model.train_step(batch, single)
+    assert 'distill.loss_adv' not in log and 'distill.loss_feat' in log
+
+
+def test_adversarial_warmup(distiller_cfg):
+    model = build(distiller_cfg('retinanet', adv_warmup_iters=4))
+    assert model.adv_weight_scale() == 0.25
+    model.num_iters += 3
+    assert model.adv_weight_scale() == 1.0
+
+
+def test_teacher_is_protected(distiller_cfg):
+    cfg = distiller_cfg('retinanet')
+    model = build(cfg)
+    before = copy.deepcopy(model.teacher.state_dict())
+    model.init_weights()
+    model.train()
+    assert not model.teacher.training
+    assert all(torch.equal(before[k], v)
+               for k, v in model.teacher.state_dict().items())
+    # not in checkpoints, but follows the distiller across dtypes/devices
+    assert not any(k.startswith('teacher') for k in model.state_dict())
+    model.double()
+    assert next(model.teacher.parameters()).dtype == torch.float64
+    # the loaded weights are the checkpoint's
+    ckpt = torch.load(cfg['teacher_ckpt'])['state_dict']
+    assert all(torch.equal(ckpt[k], v) for k, v in before.items())
+
+
+def test_warns_when_preprocessors_differ(distiller_cfg, caplog):
+    cfg = distiller_cfg('retinanet')
+    cfg['teacher']['data_preprocessor'] = dict(
+        cfg['teacher']['data_preprocessor'], bgr_to_rgb=False,
+        std=[1., 1., 1.])
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    logger.propagate = True
+    with caplog.at_level(logging.WARNING):
+        build(cfg)
+    logger.propagate = False
+    assert 'std, bgr_to_rgb' in caplog.text
+
+
+# ---------------------------------------------------------------- bad input
+def test_error_missing_teacher_ckpt(distiller_cfg):
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        build(distiller_cfg(teacher_ckpt='no/such/teacher.pth'))
+    with pytest.raises(ValueError, match='teacher_ckpt is required'):
+        build(distiller_cfg(teacher_ckpt=None))
+
+
+def test_error_teacher_ckpt_of_other_architecture(distiller_cfg,
+                                                  make_teacher_ckpt):
+    other = make_teacher_ckpt(faster_rcnn(width=16, neck_channels=32))
+    with pytest.raises(RuntimeError, match='does not match the teacher'):
+        build(distiller_cfg(teacher_ckpt=other))
+
+
+def test_error_corrupted_teacher_ckpt(distiller_cfg, tmp_path):
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(b'not a checkpoint')
+    with pytest.raises(RuntimeError, match='could not be loaded safely'):
+        build(distiller_cfg(teacher_ckpt=str(bad)))
+
+
+def test_error_class_count_mismatch_with_kd(distiller_cfg, make_teacher_ckpt):
+    teacher = retinanet(width=16, neck_channels=32, num_classes=5)
+    cfg = distiller_cfg(teacher=teacher,
+                        teacher_ckpt=make_teacher_ckpt(teacher))
+    with pytest.raises(ValueError, match='teacher predicts 5 classes'):
+        build(cfg)
+    build(dict(cfg, loss_kd=None))  # features alone are fine
+
+
+def test_error_kd_between_one_and_two_stage(distiller_cfg,
+                                            make_teacher_ckpt):
+    teacher = faster_rcnn(width=16, neck_channels=32)
+    cfg = distiller_cfg(teacher=teacher,
+                        teacher_ckpt=make_teacher_ckpt(teacher))
+    with pytest.raises(ValueError, match='both one-stage'):
+        build(cfg)
+
+
+def test_error_student_without_neck(distiller_cfg):
+    student = retinanet()
+    student['backbone']['out_indices'] = (3, )
+    student['neck'] = None
+    student['bbox_head'].update(in_channels=64)
+    student['bbox_head']['anchor_generator']['strides'] = [32]
+    with pytest.raises(ValueError, match='student .* has no neck'):
+        build(distiller_cfg(student=student))
+
+
+def test_error_levels_cannot_be_matched(distiller_cfg):
+    student = retinanet()
+    student['neck'].update(start_level=0, end_level=2, num_outs=3,
+                           add_extra_convs=False)
+    student['bbox_head']['anchor_generator']['strides'] = [4, 8, 16]
+    with pytest.raises(ValueError, match='FPN levels cannot be matched'):
+        build(distiller_cfg(student=student))
+
+
+def test_fewer_student_levels_match_by_stride(distiller_cfg, batch):
+    model = build(distiller_cfg(student=retinanet(num_outs=3)))
+    assert model.level_pairs == [(0, 0), (1, 1), (2, 2)]
+    assert torch.isfinite(run_loss(model, batch)['distill.loss_kd'])
+
+
+def test_error_unknown_gan_loss(distiller_cfg):
+    with pytest.raises(ValueError, match='unknown gan_type'):
+        build(distiller_cfg(loss_gan=dict(type='GANLoss', gan_type='wgan')))
+
+
+@pytest.mark.parametrize('key, loss', [
+    ('loss_feat', dict(type='MSELoss', loss_weight=-1.0)),
+    ('loss_gan', dict(type='GANLoss', loss_weight=-0.1)),
+    ('loss_kd', dict(type='KDLoss', loss_weight=-1.0)),
+])
+def test_error_negative_loss_weight(distiller_cfg, key, loss):
+    with pytest.raises(ValueError, match=f'{key}: loss_weight must be >= 0'):
+        build(distiller_cfg(**{key: loss}))
+
+
+def test_error_discriminator_without_gan_loss(distiller_cfg):
+    with pytest.raises(ValueError, match='go together'):
+        build(distiller_cfg(loss_gan=None))
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_batch_of_one_and_other_sizes(kind, distiller_cfg):
+    model = build(distiller_cfg(kind))
+    losses = run_loss(model, packed_batch(batch_size=1, size=96))
+    assert torch.isfinite(losses['distill.loss_feat'])
+
+
+def test_all_detector_kinds_build_standalone():
+    for make in DETECTORS.values():
+        MODELS.build(make())

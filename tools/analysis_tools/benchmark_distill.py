@@ -1,0 +1,134 @@
+"""Time a distillation step against the work it cannot avoid.
+
+    python tools/analysis_tools/benchmark_distill.py CONFIG \
+        [--img-size 320] [--batch 2] [--rounds 10] [--random-teacher]
+
+Interleaved in one run, on the same batch: the student's plain train step
+(a copy of the student with its own optimizer), the teacher's feature
+forward, the teacher's head forward when logit KD is on, and the distiller's
+full train step (student, teacher, adapters, discriminator, both optimizer
+steps). Medians over ``--rounds`` after one warm-up round. The last line is
+JSON with ``ratio = distill_step / (student_step + teacher_feat)`` and
+``ratio_with_head`` which also counts the teacher head KD needs.
+"""
+import argparse
+import copy
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper, build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+import mmkd  # noqa: F401
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--img-size', type=int, default=320)
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--rounds', type=int, default=10)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument(
+        '--random-teacher',
+        action='store_true',
+        help='use randomly initialised teacher weights (timing does not '
+        'depend on them) instead of the config\'s teacher_ckpt')
+    return parser.parse_args()
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model_cfg = copy.deepcopy(cfg.model)
+    tmp = None
+    if args.random_teacher:
+        from mmkd.models.teacher import teacher_model_cfg
+        tmp = tempfile.NamedTemporaryFile(suffix='.pth', delete=False)
+        teacher = MODELS.build(teacher_model_cfg(model_cfg.teacher))
+        torch.save(teacher.state_dict(), tmp.name)
+        model_cfg.teacher_ckpt = tmp.name
+        del teacher
+    model = MODELS.build(model_cfg)
+    if tmp is not None:
+        os.unlink(tmp.name)
+    model.init_weights()
+    model.train()
+    optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    student = copy.deepcopy(model.student)
+    student_optim = OptimWrapper(
+        torch.optim.SGD(student.parameters(), lr=1e-3, momentum=0.9))
+
+    num_classes = model.student.bbox_head.num_classes if hasattr(
+        model.student, 'bbox_head') else model.student.roi_head.bbox_head.\
+        num_classes
+    torch.manual_seed(0)
+    batch = demo_mm_inputs(
+        batch_size=args.batch,
+        image_shapes=[(3, args.img_size, args.img_size)] * args.batch,
+        num_items=[5] * args.batch,
+        num_classes=num_classes,
+        with_mask=False)
+    inputs = model.data_preprocessor(copy.deepcopy(batch), True)['inputs']
+
+    def teacher_head():
+        if model.kd_head == 'dense':
+            with torch.no_grad():
+                model.teacher.bbox_head(model.teacher.extract_feat(inputs))
+
+    parts = dict(
+        student_step=lambda: student.train_step(
+            copy.deepcopy(batch), student_optim),
+        teacher_feat=lambda: model._teacher_features(inputs),
+        teacher_feat_head=teacher_head,
+        distill_step=lambda: model.train_step(copy.deepcopy(batch), optim))
+    times = {k: [] for k in parts}
+    for r in range(args.rounds + 1):
+        for name, fn in parts.items():
+            t = timed(fn)
+            if r > 0:  # round 0 warms up
+                times[name].append(t)
+        print(f'round {r}: ' + ', '.join(
+            f'{k} {v[-1]:.3f}s' for k, v in times.items() if v),
+              flush=True)
+    med = {k: statistics.median(v) if v else 0.0 for k, v in times.items()}
+    # KD's teacher head is measured with its features; isolate the head
+    head = max(0.0, med.pop('teacher_feat_head') - med['teacher_feat']
+               ) if model.kd_head == 'dense' else 0.0
+    result = dict(
+        config=os.path.basename(args.config),
+        img_size=args.img_size,
+        batch=args.batch,
+        rounds=args.rounds,
+        threads=torch.get_num_threads(),
+        **{k: round(v, 4) for k, v in med.items()},
+        teacher_head=round(head, 4),
+        ratio=round(med['distill_step'] /
+                    (med['student_step'] + med['teacher_feat']), 4),
+        ratio_with_head=round(
+            med['distill_step'] /
+            (med['student_step'] + med['teacher_feat'] + head), 4),
+        peak_rss_mb=round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,24 @@
+"""Write the student of an mmkd checkpoint as a plain MMDetection checkpoint.
+
+    python tools/model_converters/export_student.py CHECKPOINT OUT
+
+OUT holds only the student's weights (no teacher, adapter or discriminator)
+and its class names; the student's own config loads it in plain MMDetection,
+with ``torch.load(weights_only=True)``.
+"""
+import argparse
+
+from mmkd.utils import export_student
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('checkpoint', help='distiller checkpoint (.pth)')
+    parser.add_argument('out', help='student checkpoint to write')
+    args = parser.parse_args()
+    out = export_student(args.checkpoint, args.out)
+    print(f'wrote {args.out}: {len(out["state_dict"])} student tensors')
+
+
+if __name__ == '__main__':
+    main()
