@@ -6,6 +6,7 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
+from mmengine.config import ConfigDict
 
 import mmkd  # noqa: F401  (registers mmkd's components)
 
@@ -106,6 +107,7 @@ def fcos(width=8, neck_channels=16, num_classes=NUM_CLASSES):
             stacked_convs=1,
             feat_channels=neck_channels,
             strides=[8, 16, 32, 64, 128],
+            norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
             loss_cls=dict(
                 type='FocalLoss',
                 use_sigmoid=True,
@@ -124,8 +126,8 @@ def fcos(width=8, neck_channels=16, num_classes=NUM_CLASSES):
 
 
 def faster_rcnn(width=8, neck_channels=16, num_classes=NUM_CLASSES):
-    from mmengine.config import Config
-    cfg = Config.fromfile(
+    from mmengine.hub import get_config
+    cfg = get_config(
         'mmdet::_base_/models/faster-rcnn_r50_fpn.py').model.to_dict()
     cfg['backbone'] = tiny_backbone(width)
     cfg['neck'] = dict(
@@ -160,8 +162,8 @@ def make_teacher_ckpt(tmp_path_factory):
             torch.manual_seed(0)
             path = tmp_path_factory.mktemp('teacher') / 'teacher.pth'
             torch.save(
-                dict(state_dict=MODELS.build(copy.deepcopy(
-                    model_cfg)).state_dict()), path)
+                dict(state_dict=MODELS.build(ConfigDict(
+                    copy.deepcopy(model_cfg))).state_dict()), path)
             cache[key] = str(path)
         return cache[key]
 

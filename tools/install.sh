@@ -5,7 +5,7 @@
 #   bash tools/install.sh --dev    # ... plus the test tools
 #
 # mmcv 2.1.0 has no wheel for torch 2.14, so its CPU ops are compiled from the sdist
-# once (~8 min on 2 cores); the wheel is cached in $MMKD_CACHE (default ~/.cache/mmkd)
+# once (15-60 min on 2 cores); the wheel is cached in $MMKD_CACHE (default ~/.cache/mmkd)
 # and later runs install it in seconds. Every step is skipped when already satisfied.
 # GPU users: install torch and an official mmcv wheel for their CUDA instead
 # (`mim install "mmcv==2.1.0"`), then `pip install -e .`.
@@ -39,7 +39,7 @@ fi
 if ! have mmcv $MMCV || ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
     WHEELS="$CACHE/wheels/mmcv-$MMCV-torch$TORCH-py$("$PY" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
     if ! ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
-        log "building mmcv $MMCV with CPU ops (once, ~8 minutes; cached in $WHEELS)"
+        log "building mmcv $MMCV with CPU ops (once; 15-60 minutes on 2 cores; cached in $WHEELS)"
         "${PIP[@]}" "setuptools<70" wheel ninja   # mmcv's setup.py breaks with setuptools>=70
         BUILD=$(mktemp -d)
         trap 'rm -rf "$BUILD"' EXIT
@@ -52,7 +52,6 @@ if ! have mmcv $MMCV || ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
         (cd "$BUILD/mmcv-$MMCV" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=$(nproc) \
             "$PY" -m pip wheel -q --no-deps --no-build-isolation . -w "$BUILD/dist")
         mv "$BUILD"/dist/mmcv-*.whl "$WHEELS"/
-        "${PIP[@]}" "setuptools>=77"              # what torch itself asks for
     fi
     log "mmcv $MMCV from $WHEELS"
     "${PIP[@]}" --no-deps --force-reinstall "$WHEELS"/mmcv-*.whl
@@ -60,6 +59,9 @@ if ! have mmcv $MMCV || ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
 fi
 
 log "mmengine $MMENGINE, mmdet $MMDET, mmpretrain $MMPRETRAIN, mmkd"
+# torch asks for setuptools>=77; mmengine resolves mmdet:: config paths with
+# pkg_resources, which setuptools 81 removed.
+"${PIP[@]}" "setuptools>=77,<81"
 "${PIP[@]}" "mmengine==$MMENGINE" "mmdet==$MMDET" "mmpretrain==$MMPRETRAIN"
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
 if [ "${1:-}" = "--dev" ]; then

@@ -5,6 +5,7 @@ from typing import Optional, Union
 import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
+from mmengine.hub import get_config
 
 from ..utils.checkpoint import get_state_dict, load_checkpoint_file
 
@@ -17,7 +18,8 @@ def teacher_model_cfg(teacher: Union[str, dict, Config]) -> ConfigDict:
             raise FileNotFoundError(
                 f'teacher config {teacher!r} does not exist (give a config '
                 "file, an 'mmdet::' path or a model dict).")
-        teacher = Config.fromfile(teacher)
+        teacher = (get_config(teacher)
+                   if '::' in teacher else Config.fromfile(teacher))
     if isinstance(teacher, Config) or 'model' in teacher:
         teacher = teacher['model']
     if 'type' not in teacher:

@@ -25,12 +25,12 @@ def test_gan_loss_golden_values(gan_type, d_loss, g_loss):
 @pytest.mark.parametrize('gan_type', GANLoss.GAN_TYPES)
 def test_gan_loss_pushes_discriminator_the_right_way(gan_type):
     loss = GANLoss(gan_type)
-    real = torch.zeros(4, 1, 3, 3, requires_grad=True)
-    fake = torch.zeros(4, 1, 3, 3, requires_grad=True)
+    real = torch.full((4, 1, 3, 3), 0.3, requires_grad=True)
+    fake = torch.full((4, 1, 3, 3), 0.3, requires_grad=True)
     loss.discriminator_loss(real, fake).backward()
     # gradient descent raises real scores and lowers fake ones
     assert (real.grad < 0).all() and (fake.grad > 0).all()
-    fake_g = torch.zeros(4, 1, 3, 3, requires_grad=True)
+    fake_g = torch.full((4, 1, 3, 3), 0.3, requires_grad=True)
     loss.generator_loss(fake_g).backward()
     assert (fake_g.grad < 0).all()
 

@@ -11,7 +11,8 @@ from mmengine.model import BaseModule
 @MODELS.register_module()
 class T2SAdapter(BaseModule):
     """Teacher-to-Student (T2S) layers of KTAN (Liu et al., "KTAN: Knowledge
-    Transfer Adversarial Network", IJCNN 2020, https://arxiv.org/abs/1810.08126).
+    Transfer Adversarial Network", IJCNN 2020,
+    https://arxiv.org/abs/1810.08126).
 
     One conv + norm per feature level maps student channels to teacher
     channels; a level whose size differs from the teacher's is resized
@@ -43,7 +44,8 @@ class T2SAdapter(BaseModule):
                 kernel_size,
                 padding=kernel_size // 2,
                 norm_cfg=norm_cfg,
-                act_cfg=None) for c_in, c_out in zip(in_channels, out_channels))
+                act_cfg=None)
+            for c_in, c_out in zip(in_channels, out_channels))
 
     def forward(self,
                 feats: Sequence[torch.Tensor],

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Union
 import torch
 import torch.nn as nn
 from mmdet.registry import MODELS
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 
@@ -41,7 +41,7 @@ class BaseDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  init_cfg: Optional[dict] = None):
         if isinstance(student, dict):
-            student = MODELS.build(student)
+            student = MODELS.build(ConfigDict(student))
         super().__init__(
             data_preprocessor=student.data_preprocessor, init_cfg=init_cfg)
         self.student = student

@@ -209,8 +209,9 @@ class DetectionDistiller(BaseDistiller):
                 raise ValueError(
                     'Logit KD needs dense heads with class scores '
                     '(cls_out_channels); set loss_kd=None.')
-            if [s_strides[i] for i, _ in self.level_pairs
-                ] != [t_strides[j] for _, j in self.level_pairs]:
+            paired = [(s_strides[i], t_strides[j])
+                      for i, j in self.level_pairs]
+            if any(a != b for a, b in paired):
                 raise ValueError(
                     'Logit KD on dense heads needs levels of equal strides; '
                     f'student {s_strides}, teacher {t_strides}.')
@@ -370,8 +371,8 @@ class DetectionDistiller(BaseDistiller):
         if not (isinstance(optim_wrapper, OptimWrapperDict)
                 and {'student', 'disc'} <= set(optim_wrapper.keys())):
             raise TypeError(
-                'Adversarial distillation trains two parts: use '
-                "optim_wrapper=dict(constructor='DistillOptimWrapperConstructor'"
-                ", ...) so that it builds the 'student' and 'disc' optimizers; "
-                f'got {type(optim_wrapper).__name__}.')
+                'Adversarial distillation trains two parts: set optim_wrapper='
+                "dict(constructor='DistillOptimWrapperConstructor', ...) so "
+                "that it builds the 'student' and 'disc' optimizers; got "
+                f'{type(optim_wrapper).__name__}.')
         return optim_wrapper['student'], optim_wrapper['disc']
