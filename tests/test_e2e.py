@@ -144,10 +144,10 @@ def test_export_loads_in_plain_mmdetection(run, tmp_path):
 
     # the same predictions from the distiller's student in this process
     from mmdet.apis import inference_detector
-    model = run['runner'].model
-    model.eval()
-    model.cfg = student_cfg
-    res = inference_detector(model.student, image).pred_instances
+    student = run['runner'].model.student
+    student.eval()
+    student.cfg = student_cfg
+    res = inference_detector(student, image).pred_instances
     assert plain_res['boxes'] == pytest.approx(res.bboxes.tolist(), abs=1e-4)
     assert plain_res['scores'] == pytest.approx(res.scores.tolist(), abs=1e-5)
 
@@ -155,11 +155,19 @@ def test_export_loads_in_plain_mmdetection(run, tmp_path):
 def test_mmdet_test_script_evaluates_the_student(run):
     cfg_path = run['tmp'] / 'ktan_config.py'
     cfg = copy.deepcopy(run['cfg'])
+    cfg.model.student.test_cfg.score_thr = 0.0  # 4 iterations score low
+    cfg.log_level = 'INFO'  # the metric summary line
     cfg.dump(str(cfg_path))
+    out = run['tmp'] / 'preds.pkl'
     proc = subprocess.run(
         [sys.executable, osp.join(ROOT, 'tools', 'test.py'), str(cfg_path),
-         str(run['tmp'] / 'ktan' / 'iter_4.pth'),
+         str(run['tmp'] / 'ktan' / 'iter_4.pth'), '--out', str(out),
          '--work-dir', str(run['tmp'] / 'test')],
         capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'coco/bbox_mAP' in proc.stdout + proc.stderr
+    import pickle
+    with open(out, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 4 and all(len(p['pred_instances']['bboxes'])
+                                   for p in preds)
