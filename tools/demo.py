@@ -48,11 +48,12 @@ def parse_args():
 def dataset_settings(args):
     """data_root, classes, image prefixes and scale of the run."""
     if args.data_root is None:
-        root = make_shapes_dataset(osp.join(args.work_dir, 'shapes'))
+        root = make_shapes_dataset(
+            osp.abspath(osp.join(args.work_dir, 'shapes')))
         return dict(root=root, prefixes=dict(train='images/train/',
                                              val='images/val/'),
                     scale=args.img_size or 128)
-    root = args.data_root
+    root = osp.abspath(args.data_root)
     prefixes = {}
     for split in ('train', 'val'):
         ann = osp.join(root, 'annotations', f'{split}.json')

@@ -5,7 +5,7 @@
 #   bash tools/install.sh --dev    # ... plus the test tools
 #
 # mmcv 2.1.0 has no wheel for torch 2.14, so its CPU ops are compiled from the sdist
-# once (15-60 min on 2 cores); the wheel is cached in $MMKD_CACHE (default ~/.cache/mmkd)
+# once (~15 min on 2 cores); the wheel is cached in $MMKD_CACHE (default ~/.cache/mmkd)
 # and later runs install it in seconds. Every step is skipped when already satisfied.
 # GPU users: install torch and an official mmcv wheel for their CUDA instead
 # (`mim install "mmcv==2.1.0"`), then `pip install -e .`.
@@ -39,7 +39,7 @@ fi
 if ! have mmcv $MMCV || ! "$PY" -c "import mmcv.ops" 2>/dev/null; then
     WHEELS="$CACHE/wheels/mmcv-$MMCV-torch$TORCH-py$("$PY" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
     if ! ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
-        log "building mmcv $MMCV with CPU ops (once; 15-60 minutes on 2 cores; cached in $WHEELS)"
+        log "building mmcv $MMCV with CPU ops (once, ~15 minutes on 2 cores; cached in $WHEELS)"
         "${PIP[@]}" "setuptools<70" wheel ninja   # mmcv's setup.py breaks with setuptools>=70
         BUILD=$(mktemp -d)
         trap 'rm -rf "$BUILD"' EXIT

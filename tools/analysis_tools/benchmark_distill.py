@@ -69,7 +69,6 @@ def main():
     model = MODELS.build(model_cfg)
     if tmp is not None:
         os.unlink(tmp.name)
-    model.init_weights()
     model.train()
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     student = copy.deepcopy(model.student)
