@@ -265,3 +265,48 @@ def test_batch_of_one_and_other_sizes(kind, distiller_cfg):
 def test_all_detector_kinds_build_standalone():
     for make in DETECTORS.values():
         MODELS.build(ConfigDict(make()))
+
+
+@pytest.mark.parametrize('kind', ['retinanet', 'fcos'])
+def test_teacher_kd_scores_skip_the_box_branch(kind, distiller_cfg):
+    model = build(distiller_cfg(kind))
+    assert model._teacher_cls_scores.__name__ == 'cls_scores'
+    torch.manual_seed(0)
+    feats = [torch.randn(2, 32, s, s) for s in (8, 4, 2, 1, 1)]
+    with torch.no_grad():
+        full = model.teacher.bbox_head(feats)[0]
+        fast = model._teacher_cls_scores(feats)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(fast, full))
+
+
+def test_teacher_kd_scores_fall_back_to_the_whole_head(distiller_cfg,
+                                                       monkeypatch):
+    from mmkd.models.distillers import detection_distiller
+    # a class branch that does not reproduce the head is never used
+    monkeypatch.setattr(detection_distiller, 'dense_cls_branch',
+                        lambda head: lambda feats: [f * 0 for f in feats])
+    model = build(distiller_cfg('retinanet'))
+    assert model._teacher_cls_scores.__name__ == '<lambda>'
+
+
+@pytest.mark.parametrize('use_sigmoid', [True, False])
+def test_dense_kd_equals_reference_over_all_anchors(distiller_cfg,
+                                                    use_sigmoid):
+    from mmkd.models import KDLoss
+    model = build(distiller_cfg('retinanet', student=retinanet(num_outs=3)))
+    model.loss_kd.use_sigmoid = use_sigmoid
+    torch.manual_seed(0)
+    t_feats = [torch.randn(2, 32, s, s) for s in (8, 4, 2, 1, 1)]
+    s_scores = [torch.randn(2, 9 * 3, s, s) for s in (8, 4, 2)]
+    model._records['cls_scores'] = (s_scores, None)
+    got = model._kd_loss(t_feats)
+    with torch.no_grad():
+        t_scores = model.teacher.bbox_head(t_feats)[0][:3]
+
+    def anchors_by_class(x):  # (N, A*C, H, W) -> (N*H*W*A, C), mmdet order
+        return x.permute(0, 2, 3, 1).reshape(-1, 3)
+
+    ref = KDLoss(use_sigmoid=use_sigmoid)(
+        torch.cat([anchors_by_class(x) for x in s_scores]),
+        torch.cat([anchors_by_class(x) for x in t_scores]))
+    assert got.item() == pytest.approx(ref.item(), rel=1e-5)

@@ -23,7 +23,7 @@ import time
 import torch
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import init_default_scope
 
@@ -42,6 +42,11 @@ def parse_args():
         action='store_true',
         help='use randomly initialised teacher weights (timing does not '
         'depend on them) instead of the config\'s teacher_ckpt')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.loss_kd=None')
     return parser.parse_args()
 
 
@@ -56,6 +61,8 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = copy.deepcopy(cfg.model)
     tmp = None
@@ -87,10 +94,10 @@ def main():
         with_mask=False)
     inputs = model.data_preprocessor(copy.deepcopy(batch), True)['inputs']
 
-    def teacher_head():
+    def teacher_head():  # what KD needs from the teacher's dense head
         if model.kd_head == 'dense':
             with torch.no_grad():
-                model.teacher.bbox_head(model.teacher.extract_feat(inputs))
+                model._teacher_cls_scores(model.teacher.extract_feat(inputs))
 
     parts = dict(
         student_step=lambda: student.train_step(

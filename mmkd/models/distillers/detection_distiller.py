@@ -50,6 +50,31 @@ def frozen(module: nn.Module):
             p.requires_grad_(True)
 
 
+# The class-score layer of mmdet's dense heads that run ``cls_convs`` then it.
+CLS_LAYERS = ('retina_cls', 'conv_cls', 'gfl_cls', 'atss_cls')
+
+
+def dense_cls_branch(head: nn.Module):
+    """A function computing only the class scores of ``head`` (skipping its
+    box branch) for heads laid out as ``cls_convs`` + a class layer; None
+    for any other head."""
+    layer = next((getattr(head, n) for n in CLS_LAYERS if hasattr(head, n)),
+                 None)
+    if layer is None or not isinstance(getattr(head, 'cls_convs', None),
+                                       nn.ModuleList):
+        return None
+
+    def cls_scores(feats):
+        outs = []
+        for x in feats:
+            for conv in head.cls_convs:
+                x = conv(x)
+            outs.append(layer(x))
+        return outs
+
+    return cls_scores
+
+
 @MODELS.register_module()
 class DetectionDistiller(BaseDistiller):
     """Feature, adversarial and logit distillation for any detector with a
@@ -154,6 +179,8 @@ class DetectionDistiller(BaseDistiller):
         self.kd_head = None
         if self.loss_kd is not None:
             self.kd_head = self._check_kd_heads(s_strides, t_strides)
+        if self.kd_head == 'dense':
+            self._teacher_cls_scores = self._fast_teacher_scores(t_feats)
         self._records: Dict[str, object] = {}
         self._recording = False
         self._register_recorders()
@@ -231,6 +258,21 @@ class DetectionDistiller(BaseDistiller):
                     getattr(heads[0].loss_cls, 'use_sigmoid', False)))
         return kind
 
+    @torch.no_grad()
+    def _fast_teacher_scores(self, t_feats):
+        """The teacher's class scores for KD: only the class branch where
+        that reproduces the head's own scores on the probe features (the
+        box branch is half a dense head's cost), else the whole head."""
+        head = self.teacher.bbox_head
+        full = lambda feats: head(feats)[0]  # noqa: E731
+        branch = dense_cls_branch(head)
+        if branch is None:
+            return full
+        same = all(
+            a.shape == b.shape and torch.allclose(a, b, atol=1e-5)
+            for a, b in zip(branch(t_feats), full(t_feats)))
+        return branch if same else full
+
     def _register_recorders(self) -> None:
         """Forward hooks that keep what ``loss`` needs from the student's own
         forward, so the student runs once, through its DDP wrapper."""
@@ -264,19 +306,22 @@ class DetectionDistiller(BaseDistiller):
             s_cls = self._records['roi_scores'][0]  # (num_rois, C + 1)
             return self.loss_kd(s_cls, t_cls)
         with torch.no_grad():
-            t_scores = self.teacher.bbox_head(t_feats)[0]
+            t_scores = self._teacher_cls_scores(t_feats)
         s_scores = self._records['cls_scores'][0]
         channels = unwrap(self.student).bbox_head.cls_out_channels
 
         def rows(x):  # (N, A*C, H, W) -> (N*A*H*W, C)
+            if self.loss_kd.use_sigmoid:  # per-class KL: any order will do
+                return x.reshape(-1, channels)
             n, _, h, w = x.shape
-            return x.view(n, -1, channels, h, w).permute(0, 1, 3, 4,
-                                                         2).reshape(
-                                                             -1, channels)
+            x = x.view(n, -1, channels, h, w).permute(0, 1, 3, 4, 2)
+            return x.reshape(-1, channels)
 
-        s = torch.cat([rows(s_scores[i]) for i, _ in self.level_pairs])
-        t = torch.cat([rows(t_scores[j]) for _, j in self.level_pairs])
-        return self.loss_kd(s, t)
+        # the mean over all anchors of all levels, level by level (no copy)
+        pairs = [(rows(s_scores[i]), rows(t_scores[j]))
+                 for i, j in self.level_pairs]
+        total = sum(s.shape[0] for s, _ in pairs)
+        return sum(self.loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
 
     def adv_weight_scale(self) -> float:
         """Linear warm-up factor of the adversarial weight."""

@@ -53,12 +53,13 @@ class KDLoss(nn.Module):
         s = student_logits.flatten(0, -2) / T  # (num_samples, C)
         t = teacher_logits.detach().flatten(0, -2) / T
         if self.use_sigmoid:
+            # KL(Bern(p_t) || Bern(p_s)) = BCE(s, p_t) - H(p_t), and the
+            # entropy H(p_t) is BCE(t, p_t): two fused, stable ops
             p_t = t.sigmoid()
-            # KL(Bern(p_t) || Bern(p_s)) with log p = logsigmoid(x) and
-            # log(1 - p) = logsigmoid(-x)
-            kl = (p_t * (F.logsigmoid(t) - F.logsigmoid(s)) +
-                  (1 - p_t) * (F.logsigmoid(-t) - F.logsigmoid(-s)))
-        else:
-            log_p_t = F.log_softmax(t, dim=-1)
-            kl = log_p_t.exp() * (log_p_t - F.log_softmax(s, dim=-1))
+            kl_sum = (F.binary_cross_entropy_with_logits(
+                s, p_t, reduction='sum') - F.binary_cross_entropy_with_logits(
+                    t, p_t, reduction='sum'))
+            return self.loss_weight * T**2 * kl_sum / s.shape[0]
+        log_p_t = F.log_softmax(t, dim=-1)
+        kl = log_p_t.exp() * (log_p_t - F.log_softmax(s, dim=-1))
         return self.loss_weight * T**2 * kl.sum(-1).mean()
