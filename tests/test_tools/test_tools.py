@@ -23,7 +23,8 @@ def run(*args):
 def test_export_tool(tmp_path):
     src = tmp_path / 'ckpt.pth'
     torch.save(
-        dict(state_dict={'student.a': torch.ones(2), 'adapter.b': torch.ones(1),
+        dict(state_dict={'student.a': torch.ones(2),
+                         'adapter.b': torch.ones(1),
                          'discriminator.c': torch.ones(1)},
              meta=dict(dataset_meta=dict(classes=('x', 'y')))), src)
     out = tmp_path / 'student.pth'
