@@ -42,6 +42,14 @@ PREPROCESSOR = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_size_divisor=32)
+FOCAL_LOSS = dict(
+    type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0)
+DENSE_TEST_CFG = dict(
+    nms_pre=100,
+    min_bbox_size=0,
+    score_thr=0.05,
+    nms=dict(type='nms', iou_threshold=0.5),
+    max_per_img=20)
 
 
 def retinanet(width=8, neck_channels=16, num_classes=NUM_CLASSES,
@@ -67,12 +75,7 @@ def retinanet(width=8, neck_channels=16, num_classes=NUM_CLASSES,
                 type='DeltaXYWHBBoxCoder',
                 target_means=[.0, .0, .0, .0],
                 target_stds=[1.0, 1.0, 1.0, 1.0]),
-            loss_cls=dict(
-                type='FocalLoss',
-                use_sigmoid=True,
-                gamma=2.0,
-                alpha=0.25,
-                loss_weight=1.0),
+            loss_cls=FOCAL_LOSS,
             loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
         train_cfg=dict(
             assigner=dict(
@@ -85,12 +88,7 @@ def retinanet(width=8, neck_channels=16, num_classes=NUM_CLASSES,
             allowed_border=-1,
             pos_weight=-1,
             debug=False),
-        test_cfg=dict(
-            nms_pre=100,
-            min_bbox_size=0,
-            score_thr=0.05,
-            nms=dict(type='nms', iou_threshold=0.5),
-            max_per_img=20))
+        test_cfg=DENSE_TEST_CFG)
 
 
 def fcos(width=8, neck_channels=16, num_classes=NUM_CLASSES):
@@ -108,21 +106,11 @@ def fcos(width=8, neck_channels=16, num_classes=NUM_CLASSES):
             feat_channels=neck_channels,
             strides=[8, 16, 32, 64, 128],
             norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
-            loss_cls=dict(
-                type='FocalLoss',
-                use_sigmoid=True,
-                gamma=2.0,
-                alpha=0.25,
-                loss_weight=1.0),
+            loss_cls=FOCAL_LOSS,
             loss_bbox=dict(type='IoULoss', loss_weight=1.0),
             loss_centerness=dict(
                 type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)),
-        test_cfg=dict(
-            nms_pre=100,
-            min_bbox_size=0,
-            score_thr=0.05,
-            nms=dict(type='nms', iou_threshold=0.5),
-            max_per_img=20))
+        test_cfg=DENSE_TEST_CFG)
 
 
 def faster_rcnn(width=8, neck_channels=16, num_classes=NUM_CLASSES):

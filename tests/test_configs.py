@@ -3,7 +3,6 @@ import glob
 import os.path as osp
 
 import pytest
-import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
@@ -19,32 +18,17 @@ def test_configs_found():
     assert len(CONFIGS) >= 8
 
 
-@pytest.fixture(scope='module')
-def teacher_ckpts(tmp_path_factory):
-    cache = {}
-
-    def get(teacher):
-        key = repr(teacher)
-        if key not in cache:
-            path = tmp_path_factory.mktemp('t') / 'teacher.pth'
-            torch.save(MODELS.build(teacher_model_cfg(teacher)).state_dict(),
-                       path)
-            cache[key] = str(path)
-        return cache[key]
-
-    return get
-
-
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=lambda p: osp.relpath(p, ROOT))
-def test_config_builds(path, teacher_ckpts):
+def test_config_builds(path, make_teacher_ckpt):
     cfg = Config.fromfile(path)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
                 'optim_wrapper', 'param_scheduler', 'val_evaluator'):
         assert key in cfg, key
     model_cfg = cfg.model
     if 'teacher' in model_cfg:
-        model_cfg.teacher_ckpt = teacher_ckpts(model_cfg.teacher)
+        model_cfg.teacher_ckpt = make_teacher_ckpt(
+            teacher_model_cfg(model_cfg.teacher).to_dict())
         assert cfg.optim_wrapper.constructor == \
             'DistillOptimWrapperConstructor'
         assert cfg.model_wrapper_cfg.find_unused_parameters is False
