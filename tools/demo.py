@@ -39,6 +39,7 @@ def parse_args():
     parser.add_argument('--data-root', help='a COCO-format dataset')
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--epochs', type=int, default=12)
+    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--img-size', type=int, help='training/test scale (default: 128 on '
         'the generated data, 256 on --data-root)')
@@ -73,8 +74,9 @@ def dataset_settings(args):
                 classes=tuple(c['name'] for c in categories))
 
 
-def adapt(cfg: Config, data: dict, epochs: int) -> Config:
-    """Point a demo config at the run's data, scale and schedule."""
+def adapt(cfg: Config, data: dict, args) -> Config:
+    """Point a demo config at the run's data, scale, schedule and seed."""
+    epochs = args.epochs
     model = cfg.model.student if 'student' in cfg.model else cfg.model
     models = [model] + ([cfg.model.teacher] if 'teacher' in cfg.model else [])
     classes = data.get('classes', cfg.classes)
@@ -97,6 +99,7 @@ def adapt(cfg: Config, data: dict, epochs: int) -> Config:
     cfg.train_cfg.val_interval = epochs
     cfg.param_scheduler[1].end = epochs
     cfg.default_hooks.checkpoint.interval = epochs
+    cfg.randomness = dict(seed=args.seed)
     return cfg
 
 
@@ -123,11 +126,11 @@ def main():
     data = dataset_settings(args)
     print(f'data: {data["root"]} (scale {data["scale"]})', flush=True)
 
-    teacher_cfg = adapt(Config.fromfile(TEACHER), data, args.epochs)
-    student_cfg = adapt(Config.fromfile(STUDENT), data, args.epochs)
+    teacher_cfg = adapt(Config.fromfile(TEACHER), data, args)
+    student_cfg = adapt(Config.fromfile(STUDENT), data, args)
     ktan_cfg = Config.fromfile(KTAN)
     ktan_cfg.model.teacher = copy.deepcopy(teacher_cfg.model)
-    ktan_cfg = adapt(ktan_cfg, data, args.epochs)
+    ktan_cfg = adapt(ktan_cfg, data, args)
     teacher_dir = osp.join(args.work_dir, 'teacher')
     ktan_cfg.model.teacher_ckpt = osp.join(teacher_dir,
                                            f'epoch_{args.epochs}.pth')
