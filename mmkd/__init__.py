@@ -4,9 +4,10 @@
 MMDetection's own registries.
 """
 from . import engine, models  # noqa: F401  (registers the components)
-from .utils import register_safe_globals
+from .utils import register_checkpoint_loader, register_safe_globals
 from .version import __version__
 
 register_safe_globals()
+register_checkpoint_loader()
 
 __all__ = ['__version__']

@@ -191,3 +191,12 @@ def packed_batch(batch_size=2, size=64, num_classes=NUM_CLASSES, seed=0):
 @pytest.fixture
 def batch():
     return packed_batch()
+
+
+@pytest.fixture(scope='session')
+def shapes_root(tmp_path_factory):
+    """8 training and 4 validation images of 64 px (3 classes)."""
+    from mmkd.utils.synthetic_data import make_shapes_dataset
+    return make_shapes_dataset(
+        str(tmp_path_factory.mktemp('shapes')), num_train=8, num_val=4,
+        size=64)

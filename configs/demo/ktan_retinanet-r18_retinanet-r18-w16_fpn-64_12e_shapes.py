@@ -18,3 +18,7 @@ model = dict(
 optim_wrapper = dict(
     constructor='DistillOptimWrapperConstructor',
     disc=dict(optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))))
+
+# A kill while a checkpoint is written keeps the previous one usable.
+default_hooks = dict(
+    checkpoint=dict(backend_args=dict(backend='mmkd_atomic_local')))

@@ -1,8 +1,12 @@
-from .checkpoint import (export_student, extract_student_state,
-                         load_checkpoint_file, register_safe_globals,
-                         save_atomic)
+from .checkpoint import (UnsafeCheckpointError, export_student,
+                         extract_student_state, load_checkpoint_file,
+                         register_checkpoint_loader, register_safe_globals,
+                         save_atomic, student_checkpoint, student_config,
+                         write_atomic)
 
 __all__ = [
-    'export_student', 'extract_student_state', 'load_checkpoint_file',
-    'register_safe_globals', 'save_atomic'
+    'UnsafeCheckpointError', 'export_student', 'extract_student_state',
+    'load_checkpoint_file', 'register_checkpoint_loader',
+    'register_safe_globals', 'save_atomic', 'student_checkpoint',
+    'student_config', 'write_atomic'
 ]

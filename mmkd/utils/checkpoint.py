@@ -9,8 +9,12 @@ A ``HistoryBuffer`` normally pickles its class's statistic methods through
 ``builtins.getattr``; mmkd registers a reducer that pickles it as what it is,
 two lists of numbers rebuilt by its own constructor.
 """
+import copy
 import copyreg
+import io
 import os
+import pickle
+import re
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Optional
@@ -47,24 +51,77 @@ def register_safe_globals() -> None:
                                          _numpy_data_globals())
 
 
-def load_checkpoint_file(path: str, what: str = 'checkpoint') -> dict:
-    """Load a checkpoint on CPU with ``weights_only=True``.
+TRUST_ENV = 'MMKD_TRUSTED_CHECKPOINTS'
 
-    Raises a clear error for a missing, corrupted or unsafe file.
+
+def trusted(path: str) -> bool:
+    """Whether the user named ``path`` in ``MMKD_TRUSTED_CHECKPOINTS``."""
+    names = [p for p in os.environ.get(TRUST_ENV, '').split(os.pathsep) if p]
+    return osp.realpath(path) in {osp.realpath(p) for p in names}
+
+
+def load_checkpoint_file(path: str,
+                         what: str = 'checkpoint',
+                         map_location='cpu') -> dict:
+    """Load a checkpoint with ``weights_only=True``.
+
+    Raises a clear error for a missing or corrupted file, and refuses one
+    that needs a class outside the allow-list, naming it, the risk and the
+    opt-in (``MMKD_TRUSTED_CHECKPOINTS``).
     """
     if not isinstance(path, (str, os.PathLike)) or not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path!r} does not exist.')
+    path = str(path)
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        unsafe = re.search(r'GLOBAL (\S+)', str(e))
+        if unsafe is None:
+            raise _corrupted(what, path, e) from e
+        if not trusted(path):
+            raise UnsafeCheckpointError(
+                f'{what} {path!r} was refused: loading it needs '
+                f'{unsafe.group(1)}, which is not plain data (tensors, '
+                'numbers, strings, numpy arrays, mmengine log buffers). '
+                'Unpickling such an object can run arbitrary code, so mmkd '
+                'loads checkpoints with torch.load(weights_only=True) and '
+                'an explicit allow-list. If you trust where this file comes '
+                f'from, either allow-list that class with torch.'
+                'serialization.add_safe_globals([...]) in a module of your '
+                f'custom_imports, or name the file in {TRUST_ENV} '
+                f'(paths separated by "{os.pathsep}") to load it with '
+                'weights_only=False.') from e
+        ckpt = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as e:  # noqa: BLE001 (re-raised with the cause)
-        raise RuntimeError(
-            f'{what} {path!r} could not be loaded safely: {e}. The file is '
-            'corrupted, or it contains objects other than tensors and plain '
-            'data (which could run code when unpickled).') from e
+        raise _corrupted(what, path, e) from e
     if not isinstance(ckpt, dict):
         raise RuntimeError(f'{what} {path!r} holds a {type(ckpt).__name__}, '
                            'not a checkpoint dict.')
     return ckpt
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint that needs more than plain data to load."""
+
+
+def _corrupted(what: str, path: str, e: Exception) -> RuntimeError:
+    text = str(e).split('WeightsUnpickler error:')[-1].strip()
+    reason = text.splitlines()[0] if text else type(e).__name__
+    return RuntimeError(
+        f'{what} {path!r} could not be loaded ({reason}). The file is '
+        'corrupted or truncated (e.g. copied while it was being written); '
+        'use another checkpoint, such as the one before it in work_dir.')
+
+
+def register_checkpoint_loader() -> None:
+    """Make mmengine (runner resume, ``load_from``, ``Pretrained`` init)
+    load local files through :func:`load_checkpoint_file`."""
+    from mmengine.runner import CheckpointLoader
+
+    @CheckpointLoader.register_scheme(prefixes='', force=True)
+    def load_from_local(filename, map_location):
+        return load_checkpoint_file(
+            osp.expanduser(filename), 'checkpoint', map_location)
 
 
 def get_state_dict(ckpt: dict) -> Dict[str, torch.Tensor]:
@@ -117,18 +174,64 @@ def export_student(src: str, dst: str) -> dict:
             f'{src!r} has no "{STUDENT_PREFIX}*" weights: it is not an mmkd '
             'distiller checkpoint (a plain detector checkpoint needs no '
             'export).')
-    out = dict(state_dict=student, meta=plain_meta(ckpt.get('meta')))
+    out = student_checkpoint(student, plain_meta(ckpt.get('meta')))
     save_atomic(out, dst)
     return out
 
 
+def student_checkpoint(state_dict: Dict[str, torch.Tensor],
+                       meta: dict) -> dict:
+    """A plain MMDetection checkpoint of the student: CPU tensors and
+    built-in types only."""
+    return dict(
+        state_dict=OrderedDict(
+            (k, v.detach().cpu().clone()) for k, v in state_dict.items()),
+        meta=meta)
+
+
+def student_config(cfg):
+    """The student's own config from a distillation config: ``model`` is
+    the student, and nothing refers to mmkd (plugin import, DDP wrapper,
+    optimizer constructor, mmkd hooks), so plain MMDetection runs it."""
+    from mmengine.config import Config
+    from mmdet.registry import HOOKS
+    out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
+                 else copy.deepcopy(dict(cfg)))
+    out.model = out.model['student']
+    for key in ('custom_imports', 'model_wrapper_cfg'):
+        out.pop(key, None)
+    optim = out.get('optim_wrapper')
+    if optim and optim.get('constructor') == 'DistillOptimWrapperConstructor':
+        optim.pop('constructor')
+        optim.pop('disc', None)
+
+    def from_mmkd(hook):
+        cls = HOOKS.get(hook['type']) if isinstance(hook['type'], str) \
+            else hook['type']
+        return cls is None or cls.__module__.startswith('mmkd.')
+
+    if out.get('custom_hooks'):
+        out.custom_hooks = [h for h in out.custom_hooks if not from_mmkd(h)]
+    return out
+
+
 def save_atomic(obj, path: str) -> None:
-    """``torch.save`` to a temporary file, then rename: a crash never leaves
-    a half-written file at ``path``."""
+    """``torch.save`` that never leaves a half-written file at ``path``."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_atomic(buffer.getvalue(), path)
+
+
+def write_atomic(data: bytes, path: str) -> None:
+    """Write to a temporary file in the same directory, then rename it over
+    ``path``: a crash or kill leaves the previous file intact."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'
     try:
-        torch.save(obj, tmp)
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):

@@ -1,7 +1,8 @@
 import logging
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
@@ -28,18 +29,35 @@ class BaseDistiller(BaseModel):
     ``predict`` and ``tensor`` go to the student, so validation,
     ``tools/test.py`` and the metrics report the student.
 
+    Three switches are set by mmkd's schedule hooks every iteration, from
+    the run's progress alone (so a resumed run sets them again):
+    ``loss_scales`` (a factor per distillation loss term),
+    ``distill_enabled`` and, for adversarial distillers, ``train_student``
+    and ``train_disc``.
+
+    A non-finite loss skips its update (nothing reaches weights or
+    optimizer state), is logged with its term and iteration, and after
+    ``max_nonfinite_skips`` consecutive iterations with a skip the run
+    stops with an error.
+
     Args:
         student (dict | nn.Module): The student's model config.
         teacher (str | dict, optional): Config file, ``mmdet::`` path or
             model dict of the teacher.
         teacher_ckpt (str, optional): The teacher's weights.
+        max_nonfinite_skips (int): Consecutive iterations with a skipped
+            (non-finite) update after which training stops.
     """
 
     def __init__(self,
                  student: Union[dict, nn.Module],
                  teacher: Optional[Union[str, dict, Config]] = None,
                  teacher_ckpt: Optional[str] = None,
+                 max_nonfinite_skips: int = 10,
                  init_cfg: Optional[dict] = None):
+        if not isinstance(max_nonfinite_skips, int) or max_nonfinite_skips < 1:
+            raise ValueError('max_nonfinite_skips must be an int >= 1, got '
+                             f'{max_nonfinite_skips!r}')
         if isinstance(student, dict):
             student = MODELS.build(ConfigDict(student))
         super().__init__(
@@ -50,6 +68,76 @@ class BaseDistiller(BaseModel):
         object.__setattr__(self, 'teacher', teacher)  # not a submodule
         if teacher is not None:
             self._warn_if_preprocessors_differ()
+        # Iterations trained, saved with the model for an exact resume.
+        self.register_buffer('num_iters', torch.zeros((), dtype=torch.long))
+        self.loss_scales: Dict[str, float] = {}
+        self.distill_enabled = True
+        self.max_nonfinite_skips = max_nonfinite_skips
+        self._nonfinite_streak = 0
+
+    def distill_loss_names(self) -> List[str]:
+        """The distillation loss terms (``loss_*``) this distiller computes,
+        the names ``loss_scales`` and the weight-schedule hook use."""
+        raise NotImplementedError
+
+    def scaled(self, name: str, loss: torch.Tensor) -> torch.Tensor:
+        """``loss`` times its scheduled factor (1 unless a hook set one)."""
+        scale = self.loss_scales.get(name, 1.0)
+        return loss if scale == 1.0 else loss * scale
+
+    def all_finite(self, losses: Dict[str, torch.Tensor], update: str,
+                   step: int) -> bool:
+        """Whether every loss in ``losses`` is finite, on every rank (so all
+        ranks skip together); logs the culprits when not."""
+        def finite(v):
+            if isinstance(v, (list, tuple)):
+                return all(finite(x) for x in v)
+            return bool(torch.isfinite(v).all())
+
+        bad = [k for k, v in losses.items() if 'loss' in k and not finite(v)]
+        ok = torch.tensor(float(not bad), device=self.num_iters.device)
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(ok, op=dist.ReduceOp.MIN)
+        if ok.item() == 1.0:
+            return True
+        print_log(
+            f'Iteration {step}: non-finite '
+            f'{", ".join(bad) if bad else "loss on another rank"}; the '
+            f'{update} update is skipped (nothing written to its weights '
+            'or optimizer state).',
+            logger='current',
+            level=logging.WARNING)
+        return False
+
+    def count_skips(self, skipped: bool, step: int) -> None:
+        """Track consecutive iterations with a skipped update; stop the run
+        after ``max_nonfinite_skips`` of them."""
+        self._nonfinite_streak = self._nonfinite_streak + 1 if skipped else 0
+        if self._nonfinite_streak >= self.max_nonfinite_skips:
+            raise RuntimeError(
+                f'Training stopped at iteration {step}: non-finite losses '
+                f'in {self._nonfinite_streak} consecutive iterations '
+                f'(max_nonfinite_skips={self.max_nonfinite_skips}). The '
+                'weights are those of the last finite step and no '
+                'checkpoint was written since, so the last checkpoint in '
+                'work_dir is intact. Lower the learning rate or the '
+                'distillation loss weights (or warm them up with '
+                'DistillLossWeightHook), then resume.')
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Refuse a checkpoint that is not a distiller's (e.g. a plain
+        detector's) instead of silently keeping a random student."""
+        if not any(k.startswith(prefix + 'student.') for k in state_dict):
+            example = ', '.join(sorted(state_dict)[:3])
+            raise RuntimeError(
+                'This checkpoint has no "student.*" weights (its keys start '
+                f'with: {example}), so it is not a checkpoint of an mmkd '
+                'distillation run and cannot be resumed or loaded into '
+                'one. To start the student from a plain detector '
+                'checkpoint, set model.student.init_cfg=dict('
+                "type='Pretrained', checkpoint=...) and no load_from/"
+                'resume; to resume, use a checkpoint this run wrote.')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)

@@ -113,7 +113,12 @@ class DetectionDistiller(BaseDistiller):
         d_steps (int): Discriminator updates per student update.
         adv_warmup_iters (int): Iterations over which ``w_adv`` ramps from
             0 to its value.
+        levels (list[int], optional): Indices of the student's neck levels
+            whose features are distilled (adapter, feature loss,
+            discriminator); all matched levels by default. Logit KD always
+            uses every level of the head.
         probe_size (int): Side of the blank image used to infer shapes.
+        max_nonfinite_skips (int): See :class:`BaseDistiller`.
     """
 
     def __init__(self,
@@ -131,7 +136,9 @@ class DetectionDistiller(BaseDistiller):
                      type='KDLoss', temperature=1.0, loss_weight=1.0),
                  d_steps: int = 1,
                  adv_warmup_iters: int = 500,
+                 levels: Optional[Sequence[int]] = None,
                  probe_size: int = 256,
+                 max_nonfinite_skips: int = 10,
                  init_cfg: Optional[dict] = None):
         if teacher is None:
             raise ValueError('DetectionDistiller needs a teacher')
@@ -141,11 +148,13 @@ class DetectionDistiller(BaseDistiller):
         if d_steps < 1 or adv_warmup_iters < 0:
             raise ValueError('d_steps must be >= 1 and adv_warmup_iters >= 0,'
                              f' got {d_steps} and {adv_warmup_iters}')
-        super().__init__(student, teacher, teacher_ckpt, init_cfg=init_cfg)
+        super().__init__(student, teacher, teacher_ckpt, max_nonfinite_skips,
+                         init_cfg)
         self.d_steps = d_steps
+        # switched by DiscriminatorScheduleHook
+        self.train_student = True
+        self.train_disc = True
         self.adv_warmup_iters = adv_warmup_iters
-        # Iterations trained, saved with the model for an exact resume.
-        self.register_buffer('num_iters', torch.zeros((), dtype=torch.long))
 
         for name, model in (('student', self.student), ('teacher',
                                                         self.teacher)):
@@ -156,7 +165,8 @@ class DetectionDistiller(BaseDistiller):
         s_feats, t_feats = self._probe(probe_size)
         s_strides = feature_strides(s_feats, probe_size)
         t_strides = feature_strides(t_feats, probe_size)
-        self.level_pairs = match_levels(s_strides, t_strides)
+        self.kd_pairs = match_levels(s_strides, t_strides)
+        self.level_pairs = self._select_levels(levels, len(s_strides))
         self.adapter = MODELS.build(
             dict(
                 adapter,
@@ -192,6 +202,24 @@ class DetectionDistiller(BaseDistiller):
             return None
         check_loss_weight(cfg.get('loss_weight', 1.0), name)
         return MODELS.build(cfg)
+
+    def _select_levels(self, levels, num_levels) -> List[Tuple[int, int]]:
+        if levels is None:
+            return self.kd_pairs
+        matched = {i: j for i, j in self.kd_pairs}
+        wrong = [i for i in levels if i not in matched]
+        if wrong or not levels or len(set(levels)) != len(levels):
+            raise ValueError(
+                f'levels={list(levels)}: the student\'s neck has '
+                f'{num_levels} levels (0-{num_levels - 1}), of which '
+                f'{sorted(matched)} have a teacher level; list each '
+                'distilled level once, or levels=None for all.')
+        return [(i, matched[i]) for i in levels]
+
+    def distill_loss_names(self) -> List[str]:
+        names = [('loss_feat', self.loss_feat), ('loss_adv', self.loss_gan),
+                 ('loss_kd', self.loss_kd)]
+        return [n for n, loss in names if loss is not None]
 
     @torch.no_grad()
     def _probe(self, size: int):
@@ -237,7 +265,7 @@ class DetectionDistiller(BaseDistiller):
                     'Logit KD needs dense heads with class scores '
                     '(cls_out_channels); set loss_kd=None.')
             paired = [(s_strides[i], t_strides[j])
-                      for i, j in self.level_pairs]
+                      for i, j in self.kd_pairs]
             if any(a != b for a, b in paired):
                 raise ValueError(
                     'Logit KD on dense heads needs levels of equal strides; '
@@ -319,7 +347,7 @@ class DetectionDistiller(BaseDistiller):
 
         # the mean over all anchors of all levels, level by level (no copy)
         pairs = [(rows(s_scores[i]), rows(t_scores[j]))
-                 for i, j in self.level_pairs]
+                 for i, j in self.kd_pairs]
         total = sum(s.shape[0] for s, _ in pairs)
         return sum(self.loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
 
@@ -331,7 +359,11 @@ class DetectionDistiller(BaseDistiller):
 
     def _forward_train(self, inputs, data_samples):
         """Student task losses and distillation losses, with the adapted
-        student features and the teacher features they were computed on."""
+        student features and the teacher features they were computed on
+        (only the task losses once distillation is switched off)."""
+        if not self.distill_enabled:
+            task = self.student(inputs, data_samples, mode='loss')
+            return {f'student.{k}': v for k, v in task.items()}, None, None
         t_feats = self._teacher_features(inputs)
         self._recording = True
         try:
@@ -344,16 +376,18 @@ class DetectionDistiller(BaseDistiller):
                                [f.shape[-2:] for f in t_feats_used])
         losses = {f'student.{k}': v for k, v in task.items()}
         if self.loss_feat is not None:
-            losses['distill.loss_feat'] = sum(
+            losses['distill.loss_feat'] = self.scaled('loss_feat', sum(
                 self.loss_feat(s, t)
-                for s, t in zip(adapted, t_feats_used)) / len(adapted)
+                for s, t in zip(adapted, t_feats_used)) / len(adapted))
         if self.discriminator is not None:
             with frozen(unwrap(self.discriminator)) as disc:
                 fake = disc(adapted)
-            losses['distill.loss_adv'] = self.adv_weight_scale() * sum(
-                self.loss_gan(f) for f in fake) / len(fake)
+            losses['distill.loss_adv'] = self.scaled(
+                'loss_adv', self.adv_weight_scale() *
+                sum(self.loss_gan(f) for f in fake) / len(fake))
         if self.loss_kd is not None:
-            losses['distill.loss_kd'] = self._kd_loss(t_feats)
+            losses['distill.loss_kd'] = self.scaled('loss_kd',
+                                                    self._kd_loss(t_feats))
         self._records.clear()
         return losses, adapted, t_feats_used
 
@@ -385,26 +419,43 @@ class DetectionDistiller(BaseDistiller):
     def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
         """One student update, then ``d_steps`` discriminator updates.
 
+        ``train_student``/``train_disc`` switch either update off (the
+        discriminator warm-up trains only the discriminator); once
+        distillation is off only the student's task losses are trained.
+        An update whose losses are not finite is skipped.
+
         Args:
             optim_wrapper: ``OptimWrapperDict`` with ``student`` (student and
                 adapter) and ``disc``, as ``DistillOptimWrapperConstructor``
                 builds it; a single ``OptimWrapper`` without discriminator.
         """
         s_optim, d_optim = self._split_optim_wrapper(optim_wrapper)
-        with s_optim.optim_context(self):
+        step = int(self.num_iters)
+        grad = torch.enable_grad() if self.train_student else torch.no_grad()
+        with s_optim.optim_context(self), grad:
             data = self.data_preprocessor(data, True)
             losses, adapted, t_feats = self._forward_train(
                 data['inputs'], data['data_samples'])
         loss, log_vars = self.parse_losses(losses)
-        s_optim.update_params(loss)
-        if d_optim is not None:
+        skipped = False
+        if self.train_student:
+            if self.all_finite(losses, 'student', step):
+                s_optim.update_params(loss)
+            else:
+                skipped = True
+        if (d_optim is not None and self.train_disc
+                and self.distill_enabled):
             for _ in range(self.d_steps):
                 with d_optim.optim_context(self):
-                    d_loss, d_log = self.parse_losses(
-                        self.discriminator_loss(adapted, t_feats))
+                    d_losses = self.discriminator_loss(adapted, t_feats)
+                    d_loss, d_log = self.parse_losses(d_losses)
+                if not self.all_finite(d_losses, 'discriminator', step):
+                    skipped = True
+                    break
                 d_optim.update_params(d_loss)
             log_vars.update(
                 (k, v) for k, v in d_log.items() if k.startswith('disc.'))
+        self.count_skips(skipped, step)
         self.num_iters += 1
         return log_vars
 

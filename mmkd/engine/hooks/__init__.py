@@ -1,0 +1,11 @@
+from .discriminator_schedule_hook import DiscriminatorScheduleHook
+from .distill_loss_weight_hook import DistillLossWeightHook
+from .random_state_hook import RandomStateHook
+from .stop_distill_hook import StopDistillHook
+from .student_checkpoint_hook import StudentCheckpointHook
+from .teacher_eval_hook import TeacherEvalHook
+
+__all__ = [
+    'DiscriminatorScheduleHook', 'DistillLossWeightHook', 'RandomStateHook',
+    'StopDistillHook', 'StudentCheckpointHook', 'TeacherEvalHook'
+]

@@ -1,0 +1,89 @@
+import contextlib
+import random
+from typing import Optional
+
+import numpy as np
+import torch
+from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
+
+from .utils import resumed_state, save_state
+
+
+def get_random_state() -> dict:
+    """Python, numpy and torch random states as plain data (lists, ints and
+    a byte tensor: what ``torch.load(weights_only=True)`` accepts)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state(legacy=True)
+    state = dict(
+        python=random.getstate(),
+        numpy=[kind, keys.tolist(), int(pos), int(has_gauss), float(gauss)],
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_random_state(state: dict) -> None:
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state['numpy']
+    np.random.set_state(
+        (kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+@contextlib.contextmanager
+def kept_random_state():
+    """Run the body without advancing the training's random streams."""
+    state = get_random_state()
+    try:
+        yield
+    finally:
+        set_random_state(state)
+
+
+@HOOKS.register_module()
+class RandomStateHook(Hook):
+    """Save the random state in every runner checkpoint and restore it on
+    resume, so a resumed run draws the same augmentations and samples as
+    the uninterrupted one. Validation runs with the training's random
+    state kept aside, so evaluating never shifts what training draws.
+
+    Part of mmkd's base runtime (``configs/_base_/distill_runtime.py``).
+    Exact for the main process's random streams (data loading with
+    ``num_workers=0``, or workers that mmengine seeds afresh each epoch,
+    i.e. ``persistent_workers=False``); on several ranks every rank
+    restores rank 0's state, as mmengine seeds all ranks alike.
+    """
+    priority = 'VERY_LOW'  # restore after other hooks' before_train
+
+    def __init__(self):
+        self._outside_val: Optional[dict] = None
+        self._resumed: Optional[tuple] = None
+
+    def before_val(self, runner) -> None:
+        self._outside_val = get_random_state()
+
+    def after_val(self, runner) -> None:
+        if self._outside_val is not None:
+            set_random_state(self._outside_val)
+            self._outside_val = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        # a best checkpoint is saved during validation: keep the
+        # training's state, not validation's
+        save_state(checkpoint, type(self).__name__,
+                   self._outside_val or get_random_state())
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = resumed_state(checkpoint, type(self).__name__)
+        if state is not None:
+            self._resumed = (checkpoint['meta']['iter'], state)
+
+    def before_train(self, runner) -> None:
+        if self._resumed is not None and self._resumed[0] == runner.iter > 0:
+            set_random_state(self._resumed[1])
+            runner.logger.info('Random state restored from the checkpoint.')
+        self._resumed = None

@@ -1,0 +1,71 @@
+import os.path as osp
+from typing import Dict, Optional
+
+from mmdet.registry import HOOKS
+from mmengine.dist import master_only
+from mmengine.hooks import Hook
+
+from mmkd.utils.checkpoint import (plain_meta, save_atomic,
+                                   student_checkpoint, student_config)
+from .utils import distiller_of
+
+
+@HOOKS.register_module()
+class StudentCheckpointHook(Hook):
+    """Write the student alone next to the runner's checkpoints, ready for
+    plain MMDetection: ``student_latest.pth`` whenever the runner saves a
+    checkpoint, ``student_best.pth`` whenever it saves a new best one (with
+    ``default_hooks.checkpoint.save_best``), and ``student_config.py``, the
+    student's own config without mmkd. Files are replaced atomically.
+
+    Usage: ``tools/test.py student_config.py student_best.pth`` in any
+    MMDetection 3.x.
+
+    Args:
+        latest (bool): Write ``student_latest.pth``.
+        best (bool): Write ``student_best.pth``.
+    """
+    priority = 'LOWEST'  # after CheckpointHook has saved
+
+    def __init__(self, latest: bool = True, best: bool = True):
+        self.kinds = dict(latest='last_ckpt', best='best_ckpt')
+        if not latest:
+            del self.kinds['latest']
+        if not best:
+            del self.kinds['best']
+        self._seen: Dict[str, Optional[str]] = {}
+
+    def before_train(self, runner) -> None:
+        distiller_of(runner, type(self).__name__)
+        # what the runner saved before a resume is not this model's state
+        self._seen = {k: runner.message_hub.get_info(info)
+                      for k, info in self.kinds.items()}
+        self._write_config(runner)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self._sync(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        self._sync(runner)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._sync(runner)
+
+    @master_only
+    def _write_config(self, runner) -> None:
+        student_config(runner.cfg).dump(
+            osp.join(runner.work_dir, 'student_config.py'))
+
+    @master_only
+    def _sync(self, runner) -> None:
+        for kind, info in self.kinds.items():
+            path = runner.message_hub.get_info(info)
+            if path and path != self._seen.get(kind):
+                self._seen[kind] = path
+                student = distiller_of(runner, type(self).__name__).student
+                meta = plain_meta(dict(dataset_meta=getattr(
+                    runner.train_dataloader.dataset, 'metainfo', None)))
+                save_atomic(
+                    student_checkpoint(student.state_dict(), meta),
+                    osp.join(osp.dirname(path), f'student_{kind}.pth'))
