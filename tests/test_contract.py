@@ -2,13 +2,19 @@
 here. Registering a new one without adding its contract fails the first
 test, so nothing ships untested."""
 import copy
+import os.path as osp
 
 import pytest
 import torch
-from mmdet.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+import torch.distributed as dist
+from mmdet.registry import HOOKS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapperDict
+from mmengine.registry import MODEL_WRAPPERS
+from mmengine.runner import Runner
 
 from .conftest import packed_batch
+from .runs import run_config
 
 
 def registered(registry):
@@ -79,6 +85,49 @@ def check_distiller(cfg, distiller_cfg):
     assert any(p.grad is not None for p in model.student.parameters())
 
 
+def check_hook(cfg, distiller_cfg, tmp_path, shapes_root):
+    """A hook trains a real one-epoch run, and whatever it keeps in the
+    checkpoint is plain data: it loads with weights_only=True and no
+    allow-list at all."""
+    run = run_config(tmp_path, shapes_root, distiller_cfg(), epochs=2)
+    run.custom_hooks = [h for h in run.custom_hooks
+                        if h['type'] != cfg['type']] + [cfg]
+    Runner.from_cfg(run).train()
+    ckpt = torch.load(osp.join(tmp_path, 'epoch_2.pth'), weights_only=True)
+    torch.save(ckpt.get('mmkd_hooks', {}), tmp_path / 'state.pth')
+    allowed = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        torch.load(tmp_path / 'state.pth', weights_only=True)
+    finally:
+        torch.serialization.add_safe_globals(allowed)
+
+
+def check_model_wrapper(cfg, distiller_cfg, tmp_path, shapes_root):
+    """The wrapper wraps student, adapter and discriminator separately
+    (never the teacher) in a CPU process group, even when given the
+    device_ids mmengine's Runner passes, and trains."""
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                            rank=0, world_size=1)
+    try:
+        model = MODELS.build(distiller_cfg())
+        wrapped = MODEL_WRAPPERS.build(
+            cfg, default_args=dict(module=model, device_ids=[0]))
+        for name in ('student', 'adapter', 'discriminator'):
+            assert isinstance(getattr(model, name), MMDistributedDataParallel)
+        assert not isinstance(model.teacher, MMDistributedDataParallel)
+        optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
+            dict(type='DistillOptimWrapperConstructor',
+                 optim_wrapper_cfg=dict(
+                     optimizer=dict(type='SGD', lr=0.01),
+                     disc=dict(optimizer=dict(type='Adam', lr=1e-3)))))(
+                         wrapped.module)
+        log = wrapped.train_step(packed_batch(), optim)
+        assert torch.isfinite(log['loss'])
+    finally:
+        dist.destroy_process_group()
+
+
 CONTRACTS = {
     MODELS: {
         'GANLoss': (dict(type='GANLoss'), check_gan_loss),
@@ -92,6 +141,24 @@ CONTRACTS = {
     OPTIM_WRAPPER_CONSTRUCTORS: {
         'DistillOptimWrapperConstructor': (None, None),  # below
     },
+    HOOKS: {
+        'DistillLossWeightHook': (dict(
+            type='DistillLossWeightHook',
+            schedules=dict(loss_feat=dict(warmup=2))), check_hook),
+        'StopDistillHook': (dict(type='StopDistillHook', stop_iter=2),
+                            check_hook),
+        'DiscriminatorScheduleHook': (dict(
+            type='DiscriminatorScheduleHook', warmup=1, freeze=3),
+                                      check_hook),
+        'RandomStateHook': (dict(type='RandomStateHook'), check_hook),
+        'StudentCheckpointHook': (dict(type='StudentCheckpointHook'),
+                                  check_hook),
+        'TeacherEvalHook': (dict(type='TeacherEvalHook'), check_hook),
+    },
+    MODEL_WRAPPERS: {
+        'DistillDataParallel': (dict(type='DistillDataParallel'),
+                                check_model_wrapper),
+    },
 }
 
 
@@ -104,6 +171,18 @@ def test_every_registered_component_has_a_contract(registry):
 def test_model_component_contract(name, distiller_cfg):
     cfg, check = CONTRACTS[MODELS][name]
     check(cfg, distiller_cfg)
+
+
+@pytest.mark.parametrize('name', sorted(CONTRACTS[HOOKS]))
+def test_hook_contract(name, distiller_cfg, tmp_path, shapes_root):
+    cfg, check = CONTRACTS[HOOKS][name]
+    check(copy.deepcopy(cfg), distiller_cfg, tmp_path, shapes_root)
+
+
+@pytest.mark.parametrize('name', sorted(CONTRACTS[MODEL_WRAPPERS]))
+def test_model_wrapper_contract(name, distiller_cfg, tmp_path, shapes_root):
+    cfg, check = CONTRACTS[MODEL_WRAPPERS][name]
+    check(copy.deepcopy(cfg), distiller_cfg, tmp_path, shapes_root)
 
 
 def test_optim_wrapper_constructor_contract(distiller_cfg):

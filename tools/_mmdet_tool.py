@@ -21,7 +21,29 @@ def init_cpu_process_group() -> None:
         dist.init_process_group(backend='gloo')
 
 
+def empty_dataset(error: BaseException) -> bool:
+    """Whether ``error`` is mmengine serialising a dataset with no
+    samples (its message, "need at least one array to concatenate", does
+    not say so)."""
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == '_serialize_data':
+            return isinstance(error, ValueError)
+        tb = tb.tb_next
+    return False
+
+
 def run(name: str) -> None:
     init_cpu_process_group()
     script = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', name)
-    runpy.run_path(script, run_name='__main__')
+    try:
+        runpy.run_path(script, run_name='__main__')
+    except ValueError as e:
+        if not empty_dataset(e):
+            raise
+        raise ValueError(
+            'A dataset of this config is empty: no image is left after '
+            'loading its annotations and filtering. Check data_root, '
+            'ann_file and data_prefix, and that metainfo.classes names the '
+            'classes of the annotation file (filter_empty_gt drops images '
+            'without a box of those classes).') from e

@@ -192,7 +192,8 @@ def student_checkpoint(state_dict: Dict[str, torch.Tensor],
 def student_config(cfg):
     """The student's own config from a distillation config: ``model`` is
     the student, and nothing refers to mmkd (plugin import, DDP wrapper,
-    optimizer constructor, mmkd hooks), so plain MMDetection runs it."""
+    optimizer constructor, mmkd hooks, checkpoint backend), so plain
+    MMDetection runs it."""
     from mmengine.config import Config
     from mmdet.registry import HOOKS
     out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
@@ -210,6 +211,10 @@ def student_config(cfg):
             else hook['type']
         return cls is None or cls.__module__.startswith('mmkd.')
 
+    checkpoint = out.get('default_hooks', {}).get('checkpoint') or {}
+    if (checkpoint.get('backend_args') or {}).get('backend', '').startswith(
+            'mmkd'):
+        checkpoint.pop('backend_args')
     if out.get('custom_hooks'):
         out.custom_hooks = [h for h in out.custom_hooks if not from_mmkd(h)]
     return out

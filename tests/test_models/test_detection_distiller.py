@@ -188,7 +188,7 @@ def test_error_teacher_ckpt_of_other_architecture(distiller_cfg,
 def test_error_corrupted_teacher_ckpt(distiller_cfg, tmp_path):
     bad = tmp_path / 'bad.pth'
     bad.write_bytes(b'not a checkpoint')
-    with pytest.raises(RuntimeError, match='could not be loaded safely'):
+    with pytest.raises(RuntimeError, match='corrupted or truncated'):
         build(distiller_cfg(teacher_ckpt=str(bad)))
 
 
@@ -310,3 +310,25 @@ def test_dense_kd_equals_reference_over_all_anchors(distiller_cfg,
         torch.cat([anchors_by_class(x) for x in s_scores]),
         torch.cat([anchors_by_class(x) for x in t_scores]))
     assert got.item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_levels_select_the_distilled_levels(distiller_cfg, batch):
+    model = build(distiller_cfg('retinanet', levels=[0, 2]))
+    assert model.level_pairs == [(0, 0), (2, 2)]
+    assert len(model.kd_pairs) == 5  # KD still on every head level
+    assert len(model.adapter.layers) == 2
+    data = model.data_preprocessor(batch, True)
+    losses = model(data['inputs'], data['data_samples'], mode='loss')
+    assert torch.isfinite(losses['distill.loss_feat'])
+
+
+@pytest.mark.parametrize('levels', [[0, 5], [], [1, 1]])
+def test_error_levels_that_do_not_exist(distiller_cfg, levels):
+    with pytest.raises(ValueError, match=r"the student's neck has 5 levels "
+                       r'\(0-4\)'):
+        build(distiller_cfg('retinanet', levels=levels))
+
+
+def test_error_bad_max_nonfinite_skips(distiller_cfg):
+    with pytest.raises(ValueError, match='max_nonfinite_skips must be'):
+        build(distiller_cfg('retinanet', max_nonfinite_skips=0))

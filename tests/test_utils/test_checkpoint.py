@@ -8,7 +8,11 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 import mmkd  # noqa: F401  (registers the allow-list and the reducer)
-from mmkd.utils import load_checkpoint_file, save_atomic
+from mmengine.fileio import get_file_backend
+from mmengine.runner import CheckpointLoader
+
+from mmkd.utils import (UnsafeCheckpointError, load_checkpoint_file,
+                        save_atomic)
 
 
 def roundtrip(obj):
@@ -47,27 +51,63 @@ class Evil:
         return os.system, ('touch evil_was_here',)
 
 
-def test_a_pickle_that_runs_code_is_refused(tmp_path, monkeypatch):
+class Custom:
+    """A harmless class that is not on the allow-list."""
+
+
+@pytest.mark.parametrize('loader', ['mmkd', 'mmengine'])
+def test_a_pickle_that_runs_code_is_refused(loader, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'payload': Evil()}, path)
-    with pytest.raises(RuntimeError, match='could not be loaded safely'):
-        load_checkpoint_file(str(path))
+    load = (load_checkpoint_file if loader == 'mmkd' else
+            CheckpointLoader.load_checkpoint)  # resume and load_from
+    with pytest.raises(UnsafeCheckpointError,
+                       match=r'refused: loading it needs posix.system.*'
+                       r'can run arbitrary code.*MMKD_TRUSTED_CHECKPOINTS'):
+        load(str(path))
     assert not (tmp_path / 'evil_was_here').exists()
+
+
+def test_trusted_checkpoint_opt_in_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / 'custom.pth'
+    torch.save({'state_dict': {}, 'extra': Custom()}, path)
+    with pytest.raises(UnsafeCheckpointError, match='Custom'):
+        load_checkpoint_file(str(path))
+    monkeypatch.setenv('MMKD_TRUSTED_CHECKPOINTS',
+                       os.pathsep.join(['/elsewhere.pth', str(path)]))
+    assert isinstance(load_checkpoint_file(str(path))['extra'], Custom)
+    other = tmp_path / 'other.pth'
+    torch.save({'extra': Custom()}, other)
+    with pytest.raises(UnsafeCheckpointError):  # only the named file
+        load_checkpoint_file(str(other))
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'garbage', 'empty'])
+def test_corrupted_checkpoint_is_a_clear_error(damage, tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {'w': torch.ones(100)}}, path)
+    data = path.read_bytes()
+    path.write_bytes({'truncated': data[:len(data) // 2],
+                      'garbage': os.urandom(500), 'empty': b''}[damage])
+    with pytest.raises(RuntimeError, match='corrupted or truncated'):
+        CheckpointLoader.load_checkpoint(str(path))
 
 
 def test_save_atomic_never_leaves_a_partial_file(tmp_path, monkeypatch):
     path = tmp_path / 'ckpt.pth'
     save_atomic({'a': torch.ones(1)}, str(path))
 
-    def broken_save(obj, f, *args, **kwargs):
-        with open(f, 'wb') as fh:
-            fh.write(b'partial')
+    def disk_full(fd):  # the data is in the temporary file, not yet synced
         raise OSError('disk full')
 
-    monkeypatch.setattr(torch, 'save', broken_save)
+    monkeypatch.setattr(os, 'fsync', disk_full)
     with pytest.raises(OSError):
         save_atomic({'a': torch.zeros(1)}, str(path))
+    with pytest.raises(OSError):  # the runner's checkpoints, via mmengine
+        get_file_backend(backend_args=dict(
+            backend='mmkd_atomic_local')).put(b'new' * 100, str(path))
+    monkeypatch.undo()
     # the previous file is intact, and no temporary file is left
     assert torch.equal(load_checkpoint_file(str(path))['a'], torch.ones(1))
     assert os.listdir(tmp_path) == ['ckpt.pth']
