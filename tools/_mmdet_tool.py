@@ -21,6 +21,14 @@ def init_cpu_process_group() -> None:
         dist.init_process_group(backend='gloo')
 
 
+def destroy_process_group() -> None:
+    """End the process group before exit (gloo's threads otherwise may
+    abort the interpreter's shutdown)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def empty_dataset(error: BaseException) -> bool:
     """Whether ``error`` is mmengine serialising a dataset with no
     samples (its message, "need at least one array to concatenate", does
@@ -38,6 +46,7 @@ def run(name: str) -> None:
     script = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', name)
     try:
         runpy.run_path(script, run_name='__main__')
+        destroy_process_group()
     except ValueError as e:
         if not empty_dataset(e):
             raise

@@ -7,6 +7,7 @@ from mmengine.hooks import Hook
 
 from mmkd.utils.checkpoint import (plain_meta, save_atomic,
                                    student_checkpoint, student_config)
+from mmkd.models.distillers.base_distiller import unwrap
 from .utils import distiller_of
 
 
@@ -63,7 +64,8 @@ class StudentCheckpointHook(Hook):
             path = runner.message_hub.get_info(info)
             if path and path != self._seen.get(kind):
                 self._seen[kind] = path
-                student = distiller_of(runner, type(self).__name__).student
+                student = unwrap(
+                    distiller_of(runner, type(self).__name__).student)
                 meta = plain_meta(dict(dataset_meta=getattr(
                     runner.train_dataloader.dataset, 'metainfo', None)))
                 save_atomic(

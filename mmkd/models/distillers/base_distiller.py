@@ -17,6 +17,27 @@ def unwrap(module: nn.Module) -> nn.Module:
     return module.module if is_model_wrapper(module) else module
 
 
+def _without_wrappers(module, state_dict, prefix, local_metadata):
+    """State-dict hook: the keys of children wrapped for DDP (separate
+    DDP wraps student, adapter and discriminator) without the wrapper's
+    ``module.``, so checkpoints are the same with and without DDP and
+    mmengine's loader, which unwraps children, finds every key."""
+    wrapped = [f'{prefix}{name}.module.'
+               for name, child in module._modules.items()
+               if is_model_wrapper(child)]
+    if not wrapped:
+        return state_dict
+    items = list(state_dict.items())
+    state_dict.clear()
+    for key, value in items:
+        for w in wrapped:
+            if key.startswith(w):
+                key = w[:-len('module.')] + key[len(w):]
+                break
+        state_dict[key] = value
+    return state_dict
+
+
 class BaseDistiller(BaseModel):
     """A student trained with knowledge from a frozen teacher.
 
@@ -70,6 +91,7 @@ class BaseDistiller(BaseModel):
             self._warn_if_preprocessors_differ()
         # Iterations trained, saved with the model for an exact resume.
         self.register_buffer('num_iters', torch.zeros((), dtype=torch.long))
+        self._register_state_dict_hook(_without_wrappers)
         self.loss_scales: Dict[str, float] = {}
         self.distill_enabled = True
         self.max_nonfinite_skips = max_nonfinite_skips
