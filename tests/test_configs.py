@@ -32,5 +32,10 @@ def test_config_builds(path, make_teacher_ckpt):
         assert cfg.optim_wrapper.constructor == \
             'DistillOptimWrapperConstructor'
         assert cfg.model_wrapper_cfg.find_unused_parameters is False
+        assert cfg.model_wrapper_cfg.type == 'DistillDataParallel'
+        assert cfg.default_hooks.checkpoint.backend_args == dict(
+            backend='mmkd_atomic_local')
+        hooks = [h['type'] for h in cfg.custom_hooks]
+        assert {'RandomStateHook', 'StudentCheckpointHook'} <= set(hooks)
     model = MODELS.build(model_cfg)
     assert model is not None
