@@ -199,8 +199,14 @@ def student_config(cfg):
     out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
                  else copy.deepcopy(dict(cfg)))
     out.model = out.model['student']
-    for key in ('custom_imports', 'model_wrapper_cfg'):
-        out.pop(key, None)
+    out.pop('model_wrapper_cfg', None)
+    imports = out.get('custom_imports', {}).get('imports', [])
+    others = [m for m in ([imports] if isinstance(imports, str) else imports)
+              if m != 'mmkd' and not m.startswith('mmkd.')]
+    if others:
+        out.custom_imports.imports = others
+    else:
+        out.pop('custom_imports', None)
     optim = out.get('optim_wrapper')
     if optim and optim.get('constructor') == 'DistillOptimWrapperConstructor':
         optim.pop('constructor')

@@ -111,3 +111,28 @@ def test_save_atomic_never_leaves_a_partial_file(tmp_path, monkeypatch):
     # the previous file is intact, and no temporary file is left
     assert torch.equal(load_checkpoint_file(str(path))['a'], torch.ones(1))
     assert os.listdir(tmp_path) == ['ckpt.pth']
+
+
+def test_student_config_keeps_other_plugins_and_drops_mmkd():
+    from mmengine.config import Config
+
+    from mmkd.utils import student_config
+    cfg = Config(dict(
+        model=dict(type='DetectionDistiller', student=dict(type='RetinaNet')),
+        custom_imports=dict(imports=['mmkd', 'my_plugin']),
+        model_wrapper_cfg=dict(type='DistillDataParallel'),
+        optim_wrapper=dict(constructor='DistillOptimWrapperConstructor',
+                           optimizer=dict(type='SGD', lr=0.1),
+                           disc=dict(optimizer=dict(type='Adam'))),
+        default_hooks=dict(checkpoint=dict(
+            type='CheckpointHook', backend_args=dict(
+                backend='mmkd_atomic_local'))),
+        custom_hooks=[dict(type='StopDistillHook', stop_iter=3),
+                      dict(type='EMAHook')]))
+    out = student_config(cfg)
+    assert out.model == dict(type='RetinaNet')
+    assert out.custom_imports.imports == ['my_plugin']
+    assert 'model_wrapper_cfg' not in out
+    assert out.optim_wrapper == dict(optimizer=dict(type='SGD', lr=0.1))
+    assert 'backend_args' not in out.default_hooks.checkpoint
+    assert out.custom_hooks == [dict(type='EMAHook')]
