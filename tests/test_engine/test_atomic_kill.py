@@ -15,6 +15,8 @@ import torch
 from mmkd.utils import load_checkpoint_file
 
 pytestmark = pytest.mark.e2e
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 WRITER = r'''
 import sys, torch
@@ -75,3 +77,43 @@ def test_kill_during_a_plain_write_destroys_it(tmp_path):
     assert kill_while_writing(path, 'default', full_size=full)
     with pytest.raises(RuntimeError, match='corrupted or truncated'):
         load_checkpoint_file(path)
+
+
+def test_training_killed_at_a_checkpoint_resumes(distiller_cfg, shapes_root,
+                                                 tmp_path):
+    """tools/train.py saving a checkpoint every iteration is SIGKILLed as
+    soon as a checkpoint write is seen in progress; what it leaves resumes,
+    and the student checkpoint loads."""
+    from mmengine.runner import Runner
+
+    from ..runs import run_config
+    work = tmp_path / 'work'
+    cfg = run_config(work, shapes_root, distiller_cfg(), epochs=50)
+    cfg.default_hooks.checkpoint.update(by_epoch=False, interval=1)
+    cfg.dump(str(tmp_path / 'cfg.py'))
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/train.py', str(tmp_path / 'cfg.py')],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    try:
+        while not ((work / 'last_checkpoint').exists()
+                   and (work / 'student_latest.pth').exists()):
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.01)
+        while time.time() < deadline and not glob.glob(f'{work}/*.tmp*'):
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    last = (work / 'last_checkpoint').read_text().strip()
+    it = load_checkpoint_file(last)['meta']['iter']
+    student = torch.load(work / 'student_latest.pth', weights_only=True)
+    assert student['state_dict']  # a killed write's temporary file is
+    # left behind, never read, and replaced by the next write of that file
+    cfg.resume = True
+    cfg.train_cfg.max_epochs = (it + 2) // 4 + 1  # a few more iterations
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter > it
