@@ -116,6 +116,20 @@ class Crash(Hook):
             raise KeyboardInterrupt(f'interrupted after epoch {self.epoch}')
 
 
+@HOOKS.register_module(force=True)
+class CrashAtIter(Hook):
+    """Raises after iteration ``iter`` (once its checkpoint is saved)."""
+    priority = 'LOWEST'
+
+    def __init__(self, iter):
+        self.iter = iter
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if runner.iter + 1 == self.iter:
+            raise KeyboardInterrupt(f'interrupted after iteration {self.iter}')
+
+
 def recorder_of(runner) -> Recorder:
     return next(h for h in runner.hooks if isinstance(h, Recorder))
 

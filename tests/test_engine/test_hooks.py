@@ -238,3 +238,23 @@ def test_discriminator_schedule_without_discriminator(distiller_cfg,
     cfg.optim_wrapper.pop('disc')
     with pytest.raises(ValueError, match='has no discriminator'):
         train(cfg, dict(type='DiscriminatorScheduleHook', warmup=2))
+
+
+def test_random_state_hook_names_what_cannot_be_exact():
+    from types import SimpleNamespace
+
+    from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+
+    def runner(loop, workers, persistent):
+        return SimpleNamespace(
+            train_loop=object.__new__(loop),
+            train_dataloader=SimpleNamespace(
+                num_workers=workers, persistent_workers=persistent))
+
+    caveat = RandomStateHook._inexact_data
+    assert caveat(runner(EpochBasedTrainLoop, 0, False)) is None
+    assert caveat(runner(EpochBasedTrainLoop, 2, False)) is None
+    assert caveat(runner(IterBasedTrainLoop, 2, True)) is None
+    assert 'persistent_workers' in caveat(runner(EpochBasedTrainLoop, 2,
+                                                 True))
+    assert 'iteration-based' in caveat(runner(IterBasedTrainLoop, 0, False))

@@ -82,3 +82,24 @@ def test_without_the_random_state_the_resume_is_not_exact(
     train(cut, dict(type='Crash', epoch=2))
     log = recorder_of(train(cut, resume=True)).log
     assert any(full[i] != log[i] for i in range(8, 16))
+
+
+def test_iteration_based_resume_with_workers(distiller_cfg, shapes_root,
+                                            tmp_path):
+    """Iteration-based, a worker process: mmengine replays the skipped
+    batches in fresh workers, the random state does the rest."""
+    cfg = run_config(tmp_path / 'full', shapes_root, distiller_cfg(),
+                     hooks=HOOKS, workers=1)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=12,
+                         val_interval=4)
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler')
+    cfg.param_scheduler = [dict(type='MultiStepLR', milestones=[3],
+                                by_epoch=False)]
+    cfg.default_hooks.checkpoint.update(by_epoch=False, interval=4)
+    full = recorder_of(train(cfg)).log
+    cut = copy.deepcopy(cfg)
+    cut.work_dir = str(tmp_path / 'cut')
+    assert train(cut, dict(type='CrashAtIter', iter=6)).iter == 5
+    log = recorder_of(train(cut, resume=True)).log  # from iteration 4
+    assert sorted(log) == list(range(4, 12))
+    assert_same_log(full, log, range(4, 12))

@@ -7,7 +7,7 @@ import torch
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
-from .utils import resumed_state, save_state
+from .utils import epoch_based, resumed_state, save_state
 
 
 def get_random_state() -> dict:
@@ -52,10 +52,12 @@ class RandomStateHook(Hook):
     state kept aside, so evaluating never shifts what training draws.
 
     Part of mmkd's base runtime (``configs/_base_/distill_runtime.py``).
-    Exact for the main process's random streams (data loading with
-    ``num_workers=0``, or workers that mmengine seeds afresh each epoch,
-    i.e. ``persistent_workers=False``); on several ranks every rank
-    restores rank 0's state, as mmengine seeds all ranks alike.
+    Data augmentation after a resume is exact in epoch-based runs whose
+    loader runs in the main process or re-seeds its workers every epoch
+    (``persistent_workers=False``), and in iteration-based runs whose
+    loader uses workers (mmengine replays the skipped batches in fresh
+    workers). Otherwise a warning says so at the resume. On several ranks
+    every rank restores rank 0's state, as mmengine seeds all ranks alike.
     """
     priority = 'VERY_LOW'  # restore after other hooks' before_train
 
@@ -86,4 +88,26 @@ class RandomStateHook(Hook):
         if self._resumed is not None and self._resumed[0] == runner.iter > 0:
             set_random_state(self._resumed[1])
             runner.logger.info('Random state restored from the checkpoint.')
+            caveat = self._inexact_data(runner)
+            if caveat:
+                runner.logger.warning(
+                    f'{caveat}: the augmentations drawn after this resume '
+                    'differ from an uninterrupted run (everything else is '
+                    'restored exactly).')
         self._resumed = None
+
+    @staticmethod
+    def _inexact_data(runner) -> Optional[str]:
+        """Why the data side of this resume cannot be exact, if it cannot."""
+        loader = runner.train_dataloader
+        workers = getattr(loader, 'num_workers', 0)
+        persistent = getattr(loader, 'persistent_workers', False)
+        if workers > 0 and persistent and epoch_based(runner):
+            return ('The train dataloader keeps its workers across epochs '
+                    '(persistent_workers=True), and their random state is '
+                    'not in the checkpoint')
+        if workers == 0 and not epoch_based(runner):
+            return ('An iteration-based loop re-reads the trained batches '
+                    'on resume, and with num_workers=0 that draws from the '
+                    'restored random state')
+        return None
