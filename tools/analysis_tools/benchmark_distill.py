@@ -24,7 +24,8 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config, DictAction
-from mmengine.optim import OptimWrapper, build_optim_wrapper
+from mmengine.optim import (OptimWrapper, OptimWrapperDict,
+                            build_optim_wrapper)
 from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
@@ -56,6 +57,24 @@ def timed(fn):
     return time.perf_counter() - start
 
 
+def zero_learning_rates(wrapper) -> None:
+    wrappers = wrapper.values() if isinstance(wrapper, OptimWrapperDict) \
+        else [wrapper]
+    for w in wrappers:
+        for group in w.optimizer.param_groups:
+            group['lr'] = 0.0
+
+
+def finite(log: dict) -> dict:
+    """Refuse to time a step whose losses are not finite (its updates
+    would have been skipped)."""
+    bad = [k for k, v in log.items() if not torch.isfinite(v).all()]
+    if bad:
+        raise RuntimeError(f'non-finite {bad}: the timing would not be of '
+                           'full steps')
+    return log
+
+
 def main():
     args = parse_args()
     if args.threads:
@@ -81,6 +100,11 @@ def main():
     student = copy.deepcopy(model.student)
     student_optim = OptimWrapper(
         torch.optim.SGD(student.parameters(), lr=1e-3, momentum=0.9))
+    # Every step is computed in full (forward, backward, optimizer step),
+    # but with a zero learning rate: repeated on one batch, real rates
+    # drive untrained weights to NaN, and mmkd then skips those updates.
+    zero_learning_rates(optim)
+    zero_learning_rates(student_optim)
 
     num_classes = model.student.bbox_head.num_classes if hasattr(
         model.student, 'bbox_head') else model.student.roi_head.bbox_head.\
@@ -104,7 +128,8 @@ def main():
             copy.deepcopy(batch), student_optim),
         teacher_feat=lambda: model._teacher_features(inputs),
         teacher_feat_head=teacher_head,
-        distill_step=lambda: model.train_step(copy.deepcopy(batch), optim))
+        distill_step=lambda: finite(model.train_step(copy.deepcopy(batch),
+                                                     optim)))
     times = {k: [] for k in parts}
     for r in range(args.rounds + 1):
         for name, fn in parts.items():
