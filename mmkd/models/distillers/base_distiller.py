@@ -140,9 +140,9 @@ class BaseDistiller(BaseModel):
                 f'Training stopped at iteration {step}: non-finite losses '
                 f'in {self._nonfinite_streak} consecutive iterations '
                 f'(max_nonfinite_skips={self.max_nonfinite_skips}). The '
-                'weights are those of the last finite step and no '
-                'checkpoint was written since, so the last checkpoint in '
-                'work_dir is intact. Lower the learning rate or the '
+                'skipped updates wrote nothing, so the weights, and the '
+                'last checkpoint in work_dir, are those of finite steps. '
+                'Lower the learning rate or the '
                 'distillation loss weights (or warm them up with '
                 'DistillLossWeightHook), then resume.')
 
