@@ -140,8 +140,21 @@ def test_student_checkpoint_hook_writes_latest_and_best(cfg, tmp_path):
     assert out.stdout.split()[-2:] == ['RetinaNet', '3']
 
 
-def test_teacher_eval_hook_logs_teacher_metrics_once(cfg, shapes_root):
+def test_teacher_eval_hook_logs_teacher_metrics_once(cfg, monkeypatch):
+    import contextlib
+
+    from mmkd.engine.hooks import teacher_eval_hook
+    evaluations = []
+
+    @contextlib.contextmanager
+    def counted():
+        evaluations.append(1)
+        with kept_random_state():
+            yield
+
+    monkeypatch.setattr(teacher_eval_hook, 'kept_random_state', counted)
     runner = train(cfg, dict(type='TeacherEvalHook'))
+    assert len(evaluations) == 1
     value = runner.message_hub.get_info('teacher/coco/bbox_mAP')
     assert isinstance(value, float) and value >= 0
     # the same evaluation by hand
@@ -155,6 +168,11 @@ def test_teacher_eval_hook_logs_teacher_metrics_once(cfg, shapes_root):
     ckpt = load_checkpoint_file(osp.join(cfg.work_dir, 'epoch_1.pth'))
     assert ckpt['mmkd_hooks']['TeacherEvalHook'] == dict(done=True)
     assert hook.done
+    # a resumed run does not evaluate the teacher again
+    resumed = copy.deepcopy(cfg)
+    resumed.train_cfg.max_epochs = 3
+    train(resumed, dict(type='TeacherEvalHook'), resume=True)
+    assert len(evaluations) == 1
 
 
 def test_random_state_hook_keeps_validation_out_of_training_draws():
