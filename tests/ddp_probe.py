@@ -30,10 +30,12 @@ class RankParamsProbe(Hook):
         dist.all_gather(gathered, flat)
         self.rows.append(dict(
             iter=runner.iter,
+            losses={k: float(v) for k, v in outputs.items()},
             max_diff=max(float((g - flat).abs().max()) for g in gathered),
             params=len(list(model.parameters()))))
+        self._write(runner)
 
-    def after_train(self, runner):
+    def _write(self, runner):
         out = osp.join(runner.work_dir, f'probe_rank{dist.get_rank()}.json')
         with open(out, 'w') as f:
             json.dump(dict(wrapper=type(runner.model).__name__,

@@ -1,6 +1,7 @@
 """Two CPU processes (gloo) through tools/dist_train.sh: training, then a
 resumed run, with parameters identical across ranks after every
-iteration and no find_unused_parameters."""
+iteration and no find_unused_parameters; the resumed run logs the losses
+of an uninterrupted one."""
 import json
 import os
 import os.path as osp
@@ -23,14 +24,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def dist_train(cfg, path, *args):
+def dist_train(cfg, path, *args, crash=False):
     cfg.dump(str(path))
     proc = subprocess.run(
         ['bash', 'tools/dist_train.sh', str(path), '2', *args],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
         env=dict(os.environ, PORT=str(free_port()), OMP_NUM_THREADS='1'))
-    assert proc.returncode == 0, proc.stderr[-5000:]
-    return proc
+    if crash:
+        assert 'interrupted after epoch 1' in proc.stderr, proc.stderr[-5000:]
+    else:
+        assert proc.returncode == 0, proc.stderr[-5000:]
 
 
 def probes(work_dir):
@@ -41,11 +44,14 @@ def probes(work_dir):
 def test_two_process_training_and_resume(distiller_cfg, shapes_root,
                                          tmp_path):
     work = tmp_path / 'work'
-    cfg = run_config(work, shapes_root, distiller_cfg(), epochs=1)
-    cfg.custom_imports.imports.append('tests.ddp_probe')
+    cfg = run_config(work, shapes_root, distiller_cfg(), epochs=2)
+    cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
     cfg.custom_hooks.append(dict(type='RankParamsProbe'))
     cfg.model_wrapper_cfg['find_unused_parameters'] = False
-    dist_train(cfg, tmp_path / 'first.py')
+    interrupted = cfg.copy()
+    interrupted.custom_hooks = cfg.custom_hooks + [dict(type='Crash',
+                                                        epoch=1)]
+    dist_train(interrupted, tmp_path / 'first.py', crash=True)
     first = probes(work)
     # 8 images, 2 ranks, batch 2: 2 iterations per epoch
     for p in first:
@@ -54,7 +60,6 @@ def test_two_process_training_and_resume(distiller_cfg, shapes_root,
         assert all(r['max_diff'] == 0.0 for r in p['rows'])
     assert osp.isfile(work / 'epoch_1.pth')
     assert osp.isfile(work / 'student_latest.pth')
-
     saved = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
     # the same keys as a single-process checkpoint: no DDP "module."
     assert not any('.module.' in k for k in saved)
@@ -63,14 +68,22 @@ def test_two_process_training_and_resume(distiller_cfg, shapes_root,
     assert student['state_dict'].keys() == {
         k[len('student.'):] for k in saved if k.startswith('student.')}
 
-    cfg.train_cfg.max_epochs = 2
     dist_train(cfg, tmp_path / 'resumed.py', '--resume')
-    for rank in (0, 1):  # every rank resumed from the checkpoint's weights
-        start = torch.load(work / f'start_rank{rank}.pth', weights_only=True)
-        assert start.keys() == saved.keys()
-        assert all(torch.equal(start[k], saved[k]) for k in saved)
-    for p in probes(work):
+    resumed = probes(work)
+    for p in resumed:
         assert [r['iter'] for r in p['rows']] == [2, 3]  # continued
         assert all(r['max_diff'] == 0.0 for r in p['rows'])
         assert p['rows'][0]['params'] > 50
     assert osp.isfile(work / 'epoch_2.pth')
+    for rank in (0, 1):  # every rank resumed from the checkpoint's weights
+        start = torch.load(work / f'start_rank{rank}.pth', weights_only=True)
+        assert start.keys() == saved.keys()
+        assert all(torch.equal(start[k], saved[k]) for k in saved)
+
+    # the same run without interruption logs the same losses on each rank
+    whole = tmp_path / 'whole'
+    cfg.work_dir = str(whole)
+    dist_train(cfg, tmp_path / 'whole.py')
+    for p, q in zip(probes(whole), resumed):
+        assert [r['losses'] for r in p['rows'][2:]] == [
+            r['losses'] for r in q['rows']]
