@@ -48,6 +48,8 @@ def test_two_process_training_and_resume(distiller_cfg, shapes_root,
     cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
     cfg.custom_hooks.append(dict(type='RankParamsProbe'))
     cfg.model_wrapper_cfg['find_unused_parameters'] = False
+    # ranks draw different augmentations: each must get its own state back
+    cfg.randomness = dict(seed=0, diff_rank_seed=True)
     interrupted = cfg.copy()
     interrupted.custom_hooks = cfg.custom_hooks + [dict(type='Crash',
                                                         epoch=1)]

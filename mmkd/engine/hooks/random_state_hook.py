@@ -5,6 +5,7 @@ from typing import Optional
 import numpy as np
 import torch
 from mmdet.registry import HOOKS
+from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import Hook
 
 from .utils import epoch_based, resumed_state, save_state
@@ -44,11 +45,19 @@ def kept_random_state():
         set_random_state(state)
 
 
+def gather_random_states() -> list:
+    """Every rank's random state, in rank order (on every rank)."""
+    state = get_random_state()
+    if get_world_size() == 1:
+        return [state]
+    return all_gather_object(state)
+
+
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save the random state in every runner checkpoint and restore it on
-    resume, so a resumed run draws the same augmentations and samples as
-    the uninterrupted one. Validation runs with the training's random
+    """Save every rank's random state in each runner checkpoint and restore
+    it on resume, so a resumed run draws the same augmentations and samples
+    as the uninterrupted one. Validation runs with the training's random
     state kept aside, so evaluating never shifts what training draws.
 
     Part of mmkd's base runtime (``configs/_base_/distill_runtime.py``).
@@ -56,38 +65,56 @@ class RandomStateHook(Hook):
     loader runs in the main process or re-seeds its workers every epoch
     (``persistent_workers=False``), and in iteration-based runs whose
     loader uses workers (mmengine replays the skipped batches in fresh
-    workers). Otherwise a warning says so at the resume. On several ranks
-    every rank restores rank 0's state, as mmengine seeds all ranks alike.
+    workers). Otherwise a warning says so at the resume.
     """
-    priority = 'VERY_LOW'  # restore after other hooks' before_train
+    priority = 'LOW'  # snapshot before CheckpointHook saves
 
     def __init__(self):
-        self._outside_val: Optional[dict] = None
+        self._latest: Optional[list] = None
+        self._outside_val: Optional[list] = None
         self._resumed: Optional[tuple] = None
 
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self._latest = gather_random_states()
+
+    def after_train_epoch(self, runner) -> None:
+        self._latest = gather_random_states()
+
     def before_val(self, runner) -> None:
-        self._outside_val = get_random_state()
+        self._outside_val = gather_random_states()
 
     def after_val(self, runner) -> None:
         if self._outside_val is not None:
-            set_random_state(self._outside_val)
+            set_random_state(self._outside_val[get_rank()])
             self._outside_val = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         # a best checkpoint is saved during validation: keep the
         # training's state, not validation's
-        save_state(checkpoint, type(self).__name__,
-                   self._outside_val or get_random_state())
+        states = self._outside_val or self._latest or [get_random_state()]
+        save_state(checkpoint, type(self).__name__, dict(ranks=states))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = resumed_state(checkpoint, type(self).__name__)
         if state is not None:
-            self._resumed = (checkpoint['meta']['iter'], state)
+            self._resumed = (checkpoint['meta']['iter'], state['ranks'])
 
     def before_train(self, runner) -> None:
         if self._resumed is not None and self._resumed[0] == runner.iter > 0:
-            set_random_state(self._resumed[1])
-            runner.logger.info('Random state restored from the checkpoint.')
+            states = self._resumed[1]
+            if len(states) == get_world_size():
+                set_random_state(states[get_rank()])
+                runner.logger.info('Random state restored from the '
+                                   'checkpoint.')
+            else:
+                set_random_state(states[0])
+                runner.logger.warning(
+                    f'The checkpoint holds the random state of '
+                    f'{len(states)} processes, this run has '
+                    f'{get_world_size()}: every rank continues from rank '
+                    "0's, so the data drawn differs from the interrupted "
+                    'run.')
             caveat = self._inexact_data(runner)
             if caveat:
                 runner.logger.warning(
@@ -95,7 +122,6 @@ class RandomStateHook(Hook):
                     'differ from an uninterrupted run (everything else is '
                     'restored exactly).')
         self._resumed = None
-
     @staticmethod
     def _inexact_data(runner) -> Optional[str]:
         """Why the data side of this resume cannot be exact, if it cannot."""
