@@ -46,7 +46,11 @@ def test_two_process_training_and_resume(distiller_cfg, shapes_root,
     work = tmp_path / 'work'
     cfg = run_config(work, shapes_root, distiller_cfg(), epochs=2)
     cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
-    cfg.custom_hooks.append(dict(type='RankParamsProbe'))
+    # the lifecycle switches too: iteration 0 trains only the discriminator,
+    # iteration 3 only the student's task (no find_unused_parameters either)
+    cfg.custom_hooks += [dict(type='DiscriminatorScheduleHook', warmup=1),
+                         dict(type='StopDistillHook', stop_iter=3),
+                         dict(type='RankParamsProbe')]
     cfg.model_wrapper_cfg['find_unused_parameters'] = False
     # ranks draw different augmentations: each must get its own state back
     cfg.randomness = dict(seed=0, diff_rank_seed=True)
@@ -74,6 +78,8 @@ def test_two_process_training_and_resume(distiller_cfg, shapes_root,
     resumed = probes(work)
     for p in resumed:
         assert [r['iter'] for r in p['rows']] == [2, 3]  # continued
+        assert 'distill.loss_feat' in p['rows'][0]['losses']
+        assert 'distill.loss_feat' not in p['rows'][1]['losses']  # stopped
         assert all(r['max_diff'] == 0.0 for r in p['rows'])
         assert p['rows'][0]['params'] > 50
     assert osp.isfile(work / 'epoch_2.pth')
