@@ -111,7 +111,7 @@ def test_training_killed_at_a_checkpoint_resumes(distiller_cfg, shapes_root,
     it = load_checkpoint_file(last)['meta']['iter']
     student = torch.load(work / 'student_latest.pth', weights_only=True)
     assert student['state_dict']  # a killed write's temporary file is
-    # left behind, never read, and replaced by the next write of that file
+    # left behind and never read
     cfg.resume = True
     cfg.train_cfg.max_epochs = (it + 2) // 4 + 1  # a few more iterations
     runner = Runner.from_cfg(cfg)

@@ -21,8 +21,8 @@ HOOKS = [
 
 def train(cfg, *extra_hooks, resume=False):
     cfg = copy.deepcopy(cfg)
-    cfg.custom_hooks = list(cfg.custom_hooks) + [dict(type='Recorder'),
-                                              *extra_hooks]
+    cfg.custom_hooks = [*cfg.custom_hooks, dict(type='Recorder'),
+                        *extra_hooks]
     cfg.resume = resume
     runner = Runner.from_cfg(cfg)
     try:
@@ -85,7 +85,7 @@ def test_without_the_random_state_the_resume_is_not_exact(
 
 
 def test_iteration_based_resume_with_workers(distiller_cfg, shapes_root,
-                                            tmp_path):
+                                             tmp_path):
     """Iteration-based, a worker process: mmengine replays the skipped
     batches in fresh workers, the random state does the rest."""
     cfg = run_config(tmp_path / 'full', shapes_root, distiller_cfg(),

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from mmdet.registry import HOOKS
 from mmengine.dist import all_gather_object, get_rank, get_world_size
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook
 
-from .utils import epoch_based, resumed_state, save_state
+from .utils import StatefulHook, epoch_based
 
 
 def get_random_state() -> dict:
@@ -54,7 +54,7 @@ def gather_random_states() -> list:
 
 
 @HOOKS.register_module()
-class RandomStateHook(Hook):
+class RandomStateHook(StatefulHook):
     """Save every rank's random state in each runner checkpoint and restore
     it on resume, so a resumed run draws the same augmentations and samples
     as the uninterrupted one. Validation runs with the training's random
@@ -72,11 +72,23 @@ class RandomStateHook(Hook):
     def __init__(self):
         self._latest: Optional[list] = None
         self._outside_val: Optional[list] = None
-        self._resumed: Optional[tuple] = None
+        self._every_iter = False
+
+    def before_train(self, runner) -> None:
+        # snapshot (a collective under DDP) only where a checkpoint may
+        # follow: every epoch end, and every iteration only when the
+        # runner's checkpoints are saved by iteration
+        self._every_iter = any(
+            isinstance(h, CheckpointHook) and not h.by_epoch
+            for h in runner.hooks)
+        resumed = self.resumed_state(runner)
+        if resumed is not None:
+            self._restore(runner, resumed['ranks'])
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
-        self._latest = gather_random_states()
+        if self._every_iter:
+            self._latest = gather_random_states()
 
     def after_train_epoch(self, runner) -> None:
         self._latest = gather_random_states()
@@ -89,39 +101,30 @@ class RandomStateHook(Hook):
             set_random_state(self._outside_val[get_rank()])
             self._outside_val = None
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    def state_dict(self) -> dict:
         # a best checkpoint is saved during validation: keep the
         # training's state, not validation's
-        states = self._outside_val or self._latest or [get_random_state()]
-        save_state(checkpoint, type(self).__name__, dict(ranks=states))
+        return dict(
+            ranks=self._outside_val or self._latest or [get_random_state()])
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = resumed_state(checkpoint, type(self).__name__)
-        if state is not None:
-            self._resumed = (checkpoint['meta']['iter'], state['ranks'])
+    def _restore(self, runner, states: list) -> None:
+        if len(states) == get_world_size():
+            set_random_state(states[get_rank()])
+            runner.logger.info('Random state restored from the checkpoint.')
+        else:
+            set_random_state(states[0])
+            runner.logger.warning(
+                f'The checkpoint holds the random state of {len(states)} '
+                f'processes, this run has {get_world_size()}: every rank '
+                "continues from rank 0's, so the data drawn differs from "
+                'the interrupted run.')
+        caveat = self._inexact_data(runner)
+        if caveat:
+            runner.logger.warning(
+                f'{caveat}: the augmentations drawn after this resume '
+                'differ from an uninterrupted run (everything else is '
+                'restored exactly).')
 
-    def before_train(self, runner) -> None:
-        if self._resumed is not None and self._resumed[0] == runner.iter > 0:
-            states = self._resumed[1]
-            if len(states) == get_world_size():
-                set_random_state(states[get_rank()])
-                runner.logger.info('Random state restored from the '
-                                   'checkpoint.')
-            else:
-                set_random_state(states[0])
-                runner.logger.warning(
-                    f'The checkpoint holds the random state of '
-                    f'{len(states)} processes, this run has '
-                    f'{get_world_size()}: every rank continues from rank '
-                    "0's, so the data drawn differs from the interrupted "
-                    'run.')
-            caveat = self._inexact_data(runner)
-            if caveat:
-                runner.logger.warning(
-                    f'{caveat}: the augmentations drawn after this resume '
-                    'differ from an uninterrupted run (everything else is '
-                    'restored exactly).')
-        self._resumed = None
     @staticmethod
     def _inexact_data(runner) -> Optional[str]:
         """Why the data side of this resume cannot be exact, if it cannot."""

@@ -1,14 +1,12 @@
 from typing import Optional
 
 from mmdet.registry import HOOKS
-from mmengine.hooks import Hook
 
-from .utils import (check_by_epoch, distiller_of, progress, resumed_state,
-                    save_state)
+from .utils import StatefulHook, check_by_epoch, distiller_of, progress
 
 
 @HOOKS.register_module()
-class StopDistillHook(Hook):
+class StopDistillHook(StatefulHook):
     """Stop distillation at ``stop_epoch`` or ``stop_iter``; the student
     then trains on its own task losses (no teacher forward, no
     discriminator updates).
@@ -37,7 +35,6 @@ class StopDistillHook(Hook):
         self.by_epoch = stop_epoch is not None
         self.stop = stop
         self.stopped_at: Optional[dict] = None  # epoch and iter of the stop
-        self._resumed: Optional[tuple] = None
 
     def before_train(self, runner) -> None:
         name = type(self).__name__
@@ -49,8 +46,9 @@ class StopDistillHook(Hook):
                 f'{name}: stop_{unit}={self.stop} is not before '
                 f'max_{unit}s={length}, so distillation would never stop. '
                 f'Lower stop_{unit}, or remove the hook.')
-        if self._resumed is not None and self._resumed[0] == runner.iter:
-            self.stopped_at = self._resumed[1]
+        resumed = self.resumed_state(runner)
+        if resumed is not None:
+            self.stopped_at = resumed['stopped_at']
         if self.stopped_at is not None:
             distiller.distill_enabled = False
             runner.logger.info(
@@ -67,11 +65,5 @@ class StopDistillHook(Hook):
                 f'Distillation stops at epoch {runner.epoch}, iteration '
                 f'{runner.iter}; the student continues on its task losses.')
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        save_state(checkpoint, type(self).__name__,
-                   dict(stopped_at=self.stopped_at))
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = resumed_state(checkpoint, type(self).__name__)
-        if state is not None:  # applied in before_train if this is a resume
-            self._resumed = (checkpoint['meta']['iter'], state['stopped_at'])
+    def state_dict(self) -> dict:
+        return dict(stopped_at=self.stopped_at)

@@ -29,11 +29,10 @@ class StudentCheckpointHook(Hook):
     priority = 'LOWEST'  # after CheckpointHook has saved
 
     def __init__(self, latest: bool = True, best: bool = True):
-        self.kinds = dict(latest='last_ckpt', best='best_ckpt')
-        if not latest:
-            del self.kinds['latest']
-        if not best:
-            del self.kinds['best']
+        # the file kind -> the message-hub info CheckpointHook updates
+        self.kinds = {kind: info for kind, info, on in (
+            ('latest', 'last_ckpt', latest), ('best', 'best_ckpt', best))
+                      if on}
         self._seen: Dict[str, Optional[str]] = {}
 
     def before_train(self, runner) -> None:

@@ -1,13 +1,12 @@
 import torch
 from mmdet.registry import HOOKS
-from mmengine.hooks import Hook
 
 from .random_state_hook import kept_random_state
-from .utils import distiller_of, resumed_state, save_state
+from .utils import StatefulHook, distiller_of
 
 
 @HOOKS.register_module()
-class TeacherEvalHook(Hook):
+class TeacherEvalHook(StatefulHook):
     """Evaluate the teacher once, before training, on the validation set
     with the run's own evaluator, and log its metrics with a ``teacher/``
     prefix (log file and visualizer backends), so the gap the student is
@@ -20,12 +19,12 @@ class TeacherEvalHook(Hook):
 
     def __init__(self):
         self.done = False
-        self._resumed = None
 
     def before_train(self, runner) -> None:
         teacher = distiller_of(runner, type(self).__name__).teacher
-        if self._resumed is not None and self._resumed[0] == runner.iter > 0:
-            self.done = self._resumed[1]
+        resumed = self.resumed_state(runner)
+        if resumed is not None:
+            self.done = resumed['done']
         if self.done:
             return
         if runner.val_loop is None:
@@ -50,10 +49,5 @@ class TeacherEvalHook(Hook):
             runner.message_hub.update_info(k, v)
         self.done = True
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        save_state(checkpoint, type(self).__name__, dict(done=self.done))
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = resumed_state(checkpoint, type(self).__name__)
-        if state is not None:  # applied in before_train if this is a resume
-            self._resumed = (checkpoint['meta']['iter'], state['done'])
+    def state_dict(self) -> dict:
+        return dict(done=self.done)

@@ -2,8 +2,10 @@
 hook state kept in runner checkpoints."""
 from typing import Optional
 
-from mmengine.model import is_model_wrapper
+from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
+
+from mmkd.models.distillers.base_distiller import BaseDistiller, unwrap
 
 STATE_KEY = 'mmkd_hooks'
 
@@ -11,9 +13,7 @@ STATE_KEY = 'mmkd_hooks'
 def distiller_of(runner, hook: str):
     """The (unwrapped) distiller the runner trains; a clear error for a
     model that is not one."""
-    from mmkd.models.distillers.base_distiller import BaseDistiller
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = unwrap(runner.model)
     if not isinstance(model, BaseDistiller):
         raise TypeError(
             f'{hook} schedules distillation, but this config trains a '
@@ -42,9 +42,28 @@ def check_by_epoch(runner, by_epoch: bool, hook: str) -> int:
     return runner.max_epochs if by_epoch else runner.max_iters
 
 
-def save_state(checkpoint: dict, name: str, state: dict) -> None:
-    checkpoint.setdefault(STATE_KEY, {})[name] = state
+class StatefulHook(Hook):
+    """A hook whose ``state_dict()`` is saved in every runner checkpoint
+    (under ``mmkd_hooks.<class name>``, as plain data) and handed back by
+    :meth:`resumed_state` in ``before_train`` of a run resumed from that
+    checkpoint (not of a run that only loads its weights)."""
+    _pending: Optional[tuple] = None
 
+    def state_dict(self) -> dict:
+        raise NotImplementedError
 
-def resumed_state(checkpoint: dict, name: str) -> Optional[dict]:
-    return checkpoint.get(STATE_KEY, {}).get(name)
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault(STATE_KEY, {})[type(self).__name__] = \
+            self.state_dict()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get(STATE_KEY, {}).get(type(self).__name__)
+        self._pending = None if state is None else (
+            checkpoint['meta']['iter'], state)
+
+    def resumed_state(self, runner) -> Optional[dict]:
+        """The saved state if this run resumed from it (once)."""
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] == runner.iter > 0:
+            return pending[1]
+        return None

@@ -107,23 +107,24 @@ class BaseDistiller(BaseModel):
         scale = self.loss_scales.get(name, 1.0)
         return loss if scale == 1.0 else loss * scale
 
-    def all_finite(self, losses: Dict[str, torch.Tensor], update: str,
-                   step: int) -> bool:
+    def all_finite(self, losses: Dict[str, torch.Tensor],
+                   update: str) -> bool:
         """Whether every loss in ``losses`` is finite, on every rank (so all
-        ranks skip together); logs the culprits when not."""
-        def finite(v):
-            if isinstance(v, (list, tuple)):
-                return all(finite(x) for x in v)
-            return bool(torch.isfinite(v).all())
-
-        bad = [k for k, v in losses.items() if 'loss' in k and not finite(v)]
-        ok = torch.tensor(float(not bad), device=self.num_iters.device)
+        ranks skip together), with one device sync; logs the culprits when
+        not."""
+        flags = {
+            k: torch.stack([torch.isfinite(x).all() for x in (
+                v if isinstance(v, (list, tuple)) else [v])]).all()
+            for k, v in losses.items() if 'loss' in k
+        }
+        ok = torch.stack(list(flags.values())).all().float()
         if dist.is_available() and dist.is_initialized():
             dist.all_reduce(ok, op=dist.ReduceOp.MIN)
         if ok.item() == 1.0:
             return True
+        bad = [k for k, flag in flags.items() if not flag]
         print_log(
-            f'Iteration {step}: non-finite '
+            f'Iteration {int(self.num_iters)}: non-finite '
             f'{", ".join(bad) if bad else "loss on another rank"}; the '
             f'{update} update is skipped (nothing written to its weights '
             'or optimizer state).',
@@ -131,20 +132,20 @@ class BaseDistiller(BaseModel):
             level=logging.WARNING)
         return False
 
-    def count_skips(self, skipped: bool, step: int) -> None:
+    def count_skips(self, skipped: bool) -> None:
         """Track consecutive iterations with a skipped update; stop the run
         after ``max_nonfinite_skips`` of them."""
         self._nonfinite_streak = self._nonfinite_streak + 1 if skipped else 0
         if self._nonfinite_streak >= self.max_nonfinite_skips:
             raise RuntimeError(
-                f'Training stopped at iteration {step}: non-finite losses '
-                f'in {self._nonfinite_streak} consecutive iterations '
-                f'(max_nonfinite_skips={self.max_nonfinite_skips}). The '
-                'skipped updates wrote nothing, so the weights, and the '
-                'last checkpoint in work_dir, are those of finite steps. '
-                'Lower the learning rate or the '
-                'distillation loss weights (or warm them up with '
-                'DistillLossWeightHook), then resume.')
+                f'Training stopped at iteration {int(self.num_iters)}: '
+                f'non-finite losses in {self._nonfinite_streak} consecutive '
+                f'iterations (max_nonfinite_skips='
+                f'{self.max_nonfinite_skips}). The skipped updates wrote '
+                'nothing, so the weights, and the last checkpoint in '
+                'work_dir, are those of finite steps. Lower the learning '
+                'rate or the distillation loss weights (or warm them up '
+                'with DistillLossWeightHook), then resume.')
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Refuse a checkpoint that is not a distiller's (e.g. a plain

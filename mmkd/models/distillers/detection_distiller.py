@@ -430,7 +430,6 @@ class DetectionDistiller(BaseDistiller):
                 builds it; a single ``OptimWrapper`` without discriminator.
         """
         s_optim, d_optim = self._split_optim_wrapper(optim_wrapper)
-        step = int(self.num_iters)
         grad = torch.enable_grad() if self.train_student else torch.no_grad()
         with s_optim.optim_context(self), grad:
             data = self.data_preprocessor(data, True)
@@ -439,7 +438,7 @@ class DetectionDistiller(BaseDistiller):
         loss, log_vars = self.parse_losses(losses)
         skipped = False
         if self.train_student:
-            if self.all_finite(losses, 'student', step):
+            if self.all_finite(losses, 'student'):
                 s_optim.update_params(loss)
             else:
                 skipped = True
@@ -449,13 +448,13 @@ class DetectionDistiller(BaseDistiller):
                 with d_optim.optim_context(self):
                     d_losses = self.discriminator_loss(adapted, t_feats)
                     d_loss, d_log = self.parse_losses(d_losses)
-                if not self.all_finite(d_losses, 'discriminator', step):
+                if not self.all_finite(d_losses, 'discriminator'):
                     skipped = True
                     break
                 d_optim.update_params(d_loss)
             log_vars.update(
                 (k, v) for k, v in d_log.items() if k.startswith('disc.'))
-        self.count_skips(skipped, step)
+        self.count_skips(skipped)
         self.num_iters += 1
         return log_vars
 
