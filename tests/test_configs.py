@@ -35,7 +35,11 @@ def test_config_builds(path, make_teacher_ckpt):
         assert cfg.model_wrapper_cfg.type == 'DistillDataParallel'
         assert cfg.default_hooks.checkpoint.backend_args == dict(
             backend='mmkd_atomic_local')
-        hooks = [h['type'] for h in cfg.custom_hooks]
-        assert {'RandomStateHook', 'StudentCheckpointHook'} <= set(hooks)
+        # issue 7 (3, 7): base hooks live in default_hooks, so configs with
+        # their own custom_hooks neither clash nor drop them
+        hooks = [h['type'] for h in cfg.default_hooks.values()
+                 if 'type' in h]
+        assert {'RandomStateHook', 'StudentCheckpointHook',
+                'RunGuardHook'} <= set(hooks)
     model = MODELS.build(model_cfg)
     assert model is not None

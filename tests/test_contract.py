@@ -151,6 +151,7 @@ CONTRACTS = {
             type='DiscriminatorScheduleHook', warmup=1, freeze=3),
                                       check_hook),
         'RandomStateHook': (dict(type='RandomStateHook'), check_hook),
+        'RunGuardHook': (dict(type='RunGuardHook'), check_hook),
         'StudentCheckpointHook': (dict(type='StudentCheckpointHook'),
                                   check_hook),
         'TeacherEvalHook': (dict(type='TeacherEvalHook'), check_hook),

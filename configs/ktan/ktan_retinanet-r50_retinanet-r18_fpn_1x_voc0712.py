@@ -22,9 +22,8 @@ optim_wrapper = dict(
     constructor='DistillOptimWrapperConstructor',
     disc=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
 
-# A kill while a checkpoint is written keeps the previous one usable.
-default_hooks = dict(
-    checkpoint=dict(backend_args=dict(backend='mmkd_atomic_local')))
+# mmkd's base hooks: atomic checkpoints, random state, student files, run guard
+default_hooks = _base_.distill_default_hooks
 
 data_root = 'data/VOCdevkit/'
 train_dataloader = dict(

@@ -1,6 +1,6 @@
 from .fileio import AtomicLocalBackend
 from .hooks import (DiscriminatorScheduleHook, DistillLossWeightHook,
-                    RandomStateHook, StopDistillHook, StudentCheckpointHook,
+                    RandomStateHook, RunGuardHook, StopDistillHook, StudentCheckpointHook,
                     TeacherEvalHook)
 from .model_wrappers import DistillDataParallel
 from .optimizers import DistillOptimWrapperConstructor
@@ -8,6 +8,6 @@ from .optimizers import DistillOptimWrapperConstructor
 __all__ = [
     'AtomicLocalBackend', 'DiscriminatorScheduleHook', 'DistillDataParallel',
     'DistillLossWeightHook', 'DistillOptimWrapperConstructor',
-    'RandomStateHook', 'StopDistillHook', 'StudentCheckpointHook',
+    'RandomStateHook', 'RunGuardHook', 'StopDistillHook', 'StudentCheckpointHook',
     'TeacherEvalHook'
 ]

@@ -5,27 +5,22 @@ from typing import Optional, Union
 import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
-from mmengine.hub import get_config
 
-from ..utils.checkpoint import get_state_dict, load_checkpoint_file
+from ..utils.checkpoint import (STUDENT_PREFIX, get_state_dict, is_url,
+                                load_checkpoint_file)
 
 
 def teacher_model_cfg(teacher: Union[str, dict, Config]) -> ConfigDict:
     """The teacher's model config from a config file, an ``mmdet::`` path,
     a full config or a model dict."""
-    if isinstance(teacher, str):
-        if '::' not in teacher and not osp.isfile(teacher):
-            raise FileNotFoundError(
-                f'teacher config {teacher!r} does not exist (give a config '
-                "file, an 'mmdet::' path or a model dict).")
-        teacher = (get_config(teacher)
-                   if '::' in teacher else Config.fromfile(teacher))
-    if isinstance(teacher, Config) or 'model' in teacher:
-        teacher = teacher['model']
-    if 'type' not in teacher:
-        raise ValueError('teacher must be a config file, an mmdet:: path or '
-                         f"a model dict with a 'type'; got {teacher}")
-    return ConfigDict(teacher)
+    from .distillers.utils import model_cfg
+    return model_cfg(teacher, 'teacher')
+
+
+def local_file(ckpt) -> bool:
+    """Whether ``ckpt`` names a file on this machine (not a URL)."""
+    return (isinstance(ckpt, str) and not is_url(ckpt)
+            and osp.isfile(osp.expanduser(ckpt)))
 
 
 def load_teacher_weights(teacher: nn.Module, ckpt: str) -> None:
@@ -37,6 +32,15 @@ def load_teacher_weights(teacher: nn.Module, ckpt: str) -> None:
             'config and set teacher_ckpt to the resulting .pth file.')
     state = get_state_dict(load_checkpoint_file(ckpt, 'teacher_ckpt'))
     own = teacher.state_dict()
+    if (any(k.startswith(STUDENT_PREFIX) for k in state)
+            and not any(k.startswith(STUDENT_PREFIX) for k in own)):
+        raise RuntimeError(
+            f'teacher_ckpt {ckpt!r} is a distillation checkpoint (its '
+            'weights are student.*, adapter.*, ...), not a plain model. '
+            'Export its student first: python tools/model_converters/'
+            f'export_student.py {ckpt} teacher.pth, then set '
+            'teacher_ckpt=teacher.pth (and teacher= that student\'s '
+            'config).')
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     mismatched = sorted(k for k in set(own) & set(state)
@@ -57,14 +61,16 @@ def load_teacher_weights(teacher: nn.Module, ckpt: str) -> None:
 
 
 def build_teacher(teacher: Union[str, dict, Config],
-                  teacher_ckpt: Optional[str]) -> nn.Module:
-    """Build the teacher, load its checkpoint on CPU and freeze it.
+                  teacher_ckpt: Optional[str] = None) -> nn.Module:
+    """Build the teacher frozen, and load ``teacher_ckpt`` into it on CPU
+    when one is given.
 
     The returned model is in eval mode with ``requires_grad=False``
     everywhere. Its ``init_weights`` is never called (the distiller keeps it
     outside its module tree), so the loaded weights cannot be overwritten.
     """
     model = MODELS.build(teacher_model_cfg(teacher))
-    load_teacher_weights(model, teacher_ckpt)
+    if teacher_ckpt is not None:
+        load_teacher_weights(model, teacher_ckpt)
     model.requires_grad_(False)
     return model.eval()

@@ -5,9 +5,14 @@ checkpoints also hold the message hub's ``HistoryBuffer`` and numpy arrays;
 :func:`register_safe_globals` allow-lists exactly those data classes, never
 ``builtins.getattr`` or anything else that can call arbitrary code.
 
-A ``HistoryBuffer`` normally pickles its class's statistic methods through
-``builtins.getattr``; mmkd registers a reducer that pickles it as what it is,
-two lists of numbers rebuilt by its own constructor.
+A ``HistoryBuffer`` pickles its class's statistic methods as
+``builtins.getattr(HistoryBuffer, 'mean')``. Checkpoints written by plain
+mmengine (a process that never imported mmkd) hold exactly that, so the
+global ``builtins.getattr`` is resolved, for mmkd's loads only, to
+:func:`history_buffer_method`, which returns those four methods and
+refuses every other attribute of every other object. mmkd itself pickles a
+``HistoryBuffer`` as what it is, two lists of numbers rebuilt by its own
+constructor.
 """
 import copy
 import copyreg
@@ -15,9 +20,11 @@ import io
 import os
 import pickle
 import re
+import sys
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Optional
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
@@ -41,14 +48,36 @@ def _reduce_history_buffer(buffer):
     return type(buffer), (log.tolist(), count.tolist(), buffer.max_length)
 
 
+# The statistic methods HistoryBuffer defines (and pickles through getattr).
+HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_method(obj, name: str):
+    """What ``builtins.getattr`` resolves to when mmkd loads a checkpoint:
+    one of ``HistoryBuffer``'s own statistic methods, which plain mmengine
+    checkpoints pickle as ``getattr(HistoryBuffer, name)``. Any other call
+    is refused, so a checkpoint cannot reach arbitrary attributes."""
+    from mmengine.logging import HistoryBuffer
+    if (obj is HistoryBuffer and name in HISTORY_BUFFER_METHODS
+            and name in vars(HistoryBuffer)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'GETATTR {type(obj).__name__}.{name}: this checkpoint calls '
+        f'getattr({getattr(obj, "__name__", type(obj).__name__)}, '
+        f'{name!r}); mmkd resolves getattr only for mmengine\'s '
+        f'HistoryBuffer statistics {HISTORY_BUFFER_METHODS}')
+
+
 def register_safe_globals() -> None:
     """Allow-list the data classes mmengine checkpoints contain for
-    ``torch.load(weights_only=True)`` (runner resume, ``load_from``), and
-    save ``HistoryBuffer`` as plain data."""
+    ``torch.load(weights_only=True)`` (runner resume, ``load_from``), with
+    ``builtins.getattr`` resolved to :func:`history_buffer_method`, and save
+    ``HistoryBuffer`` as plain data."""
     from mmengine.logging import HistoryBuffer
     copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
-    torch.serialization.add_safe_globals([HistoryBuffer] +
-                                         _numpy_data_globals())
+    torch.serialization.add_safe_globals(
+        [HistoryBuffer, (history_buffer_method, 'builtins.getattr')] +
+        _numpy_data_globals())
 
 
 TRUST_ENV = 'MMKD_TRUSTED_CHECKPOINTS'
@@ -60,37 +89,69 @@ def trusted(path: str) -> bool:
     return osp.realpath(path) in {osp.realpath(p) for p in names}
 
 
+def is_url(path) -> bool:
+    return isinstance(path, str) and path.startswith(('http://', 'https://'))
+
+
+def cached_download(url: str) -> str:
+    """The local copy of ``url`` in torch's hub cache
+    (``$TORCH_HOME/checkpoints``), downloaded once (by rank 0 first under
+    DDP), as mmengine caches its ``http(s)://`` checkpoints."""
+    import torch.distributed as dist
+    from torch.hub import download_url_to_file, get_dir
+    cached = osp.join(get_dir(), 'checkpoints',
+                      osp.basename(urlparse(url).path) or 'checkpoint.pth')
+    os.makedirs(osp.dirname(cached), exist_ok=True)
+    group = (dist.is_available() and dist.is_initialized()
+             and dist.get_world_size() > 1)
+    if (not group or dist.get_rank() == 0) and not osp.isfile(cached):
+        download_url_to_file(url, cached, progress=False)
+    if group:
+        dist.barrier()
+    if not osp.isfile(cached):  # a rank on a node without rank 0's disk
+        download_url_to_file(url, cached, progress=False)
+    return cached
+
+
+def check_checkpoint_path(path, what: str) -> str:
+    """``path`` as a local file (a URL is downloaded to the cache); a clear
+    error for a missing file or a directory."""
+    if is_url(path):
+        return cached_download(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f'{what} must be a file path or URL, got {path!r}')
+    path = osp.expanduser(str(path))
+    if osp.isdir(path):
+        found = sorted(f for f in os.listdir(path) if f.endswith('.pth'))
+        raise IsADirectoryError(
+            f'{what} {path!r} is a directory; give the checkpoint file '
+            'itself' + (f', e.g. one of: {", ".join(found[:5])}'
+                        if found else ' (it holds no .pth file)') + '.')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path!r} does not exist.')
+    return path
+
+
 def load_checkpoint_file(path: str,
                          what: str = 'checkpoint',
                          map_location='cpu') -> dict:
-    """Load a checkpoint with ``weights_only=True``.
+    """Load a checkpoint (a local file, or an ``http(s)://`` URL cached
+    locally) with ``weights_only=True``.
 
     Raises a clear error for a missing or corrupted file, and refuses one
     that needs a class outside the allow-list, naming it, the risk and the
     opt-in (``MMKD_TRUSTED_CHECKPOINTS``).
     """
-    if not isinstance(path, (str, os.PathLike)) or not osp.isfile(path):
-        raise FileNotFoundError(f'{what} {path!r} does not exist.')
-    path = str(path)
+    path = check_checkpoint_path(path, what)
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        unsafe = re.search(r'GLOBAL (\S+)', str(e))
+        unsafe = re.search(r'(GLOBAL|GETATTR) (\S+)', str(e))
         if unsafe is None:
             raise _corrupted(what, path, e) from e
         if not trusted(path):
             raise UnsafeCheckpointError(
-                f'{what} {path!r} was refused: loading it needs '
-                f'{unsafe.group(1)}, which is not plain data (tensors, '
-                'numbers, strings, numpy arrays, mmengine log buffers). '
-                'Unpickling such an object can run arbitrary code, so mmkd '
-                'loads checkpoints with torch.load(weights_only=True) and '
-                'an explicit allow-list. If you trust where this file comes '
-                f'from, either allow-list that class with torch.'
-                'serialization.add_safe_globals([...]) in a module of your '
-                f'custom_imports, or name the file in {TRUST_ENV} '
-                f'(paths separated by "{os.pathsep}") to load it with '
-                'weights_only=False.') from e
+                _refusal(what, path, *unsafe.groups())) from e
         ckpt = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as e:  # noqa: BLE001 (re-raised with the cause)
         raise _corrupted(what, path, e) from e
@@ -98,6 +159,46 @@ def load_checkpoint_file(path: str,
         raise RuntimeError(f'{what} {path!r} holds a {type(ckpt).__name__}, '
                            'not a checkpoint dict.')
     return ckpt
+
+
+def _loaded_class(name: str):
+    """The class ``module.Qualname`` names if its module is already
+    imported (nothing is imported for a name read from a file)."""
+    module, _, qualname = name.rpartition('.')
+    obj = sys.modules.get(module)
+    for part in qualname.split('.') if obj is not None else ():
+        obj = getattr(obj, part, None)
+    return obj if isinstance(obj, type) else None
+
+
+def _refusal(what: str, path: str, kind: str, name: str) -> str:
+    trust = (f'If you trust where this file comes from, name it in '
+             f'{TRUST_ENV} (paths separated by "{os.pathsep}") to load it '
+             'with weights_only=False.')
+    if kind == 'GETATTR':
+        return (f'{what} {path!r} was refused: loading it calls getattr on '
+                f'{name}, which no checkpoint written by MMDetection, '
+                'MMPretrain or mmkd does (they call it only for mmengine\'s '
+                'HistoryBuffer statistics) and which can reach arbitrary '
+                f'code. {trust}')
+    cls = _loaded_class(name)
+    if cls is not None and issubclass(cls, torch.nn.Module):
+        return (f'{what} {path!r} was refused: it holds a whole pickled '
+                f'model ({cls.__name__}), not a state dict, and unpickling '
+                'a model runs code. Load it where it was saved and write '
+                'its weights: torch.save(dict(state_dict=model.state_dict())'
+                f', path). {trust}')
+    return (f'{what} {path!r} was refused: loading it needs '
+            f'{name}, which is not plain data (tensors, '
+            'numbers, strings, numpy arrays, mmengine log buffers). '
+            'Unpickling such an object can run arbitrary code, so mmkd '
+            'loads checkpoints with torch.load(weights_only=True) and '
+            'an explicit allow-list. If you trust where this file comes '
+            'from, either allow-list that class with torch.'
+            'serialization.add_safe_globals([...]) in a module of your '
+            f'custom_imports, or name the file in {TRUST_ENV} '
+            f'(paths separated by "{os.pathsep}") to load it with '
+            'weights_only=False.')
 
 
 class UnsafeCheckpointError(RuntimeError):
@@ -115,13 +216,18 @@ def _corrupted(what: str, path: str, e: Exception) -> RuntimeError:
 
 def register_checkpoint_loader() -> None:
     """Make mmengine (runner resume, ``load_from``, ``Pretrained`` init)
-    load local files through :func:`load_checkpoint_file`."""
+    load local files and ``http(s)://`` URLs through
+    :func:`load_checkpoint_file`."""
     from mmengine.runner import CheckpointLoader
 
     @CheckpointLoader.register_scheme(prefixes='', force=True)
     def load_from_local(filename, map_location):
-        return load_checkpoint_file(
-            osp.expanduser(filename), 'checkpoint', map_location)
+        return load_checkpoint_file(filename, 'checkpoint', map_location)
+
+    @CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'), force=True)
+    def load_from_http(filename, map_location):
+        return load_checkpoint_file(filename, 'checkpoint', map_location)
 
 
 def get_state_dict(ckpt: dict) -> Dict[str, torch.Tensor]:
@@ -199,6 +305,9 @@ def student_config(cfg):
     out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
                  else copy.deepcopy(dict(cfg)))
     out.model = out.model['student']
+    if isinstance(out.model, str):  # student='path/to/config.py'
+        from mmkd.models.distillers.utils import model_cfg
+        out.model = model_cfg(out.model, 'student').to_dict()
     out.pop('model_wrapper_cfg', None)
     imports = out.get('custom_imports', {}).get('imports', [])
     others = [m for m in ([imports] if isinstance(imports, str) else imports)
@@ -217,7 +326,12 @@ def student_config(cfg):
             else hook['type']
         return cls is None or cls.__module__.startswith('mmkd.')
 
-    checkpoint = out.get('default_hooks', {}).get('checkpoint') or {}
+    out.pop('distill_default_hooks', None)
+    default_hooks = out.get('default_hooks') or {}
+    for name in [k for k, h in default_hooks.items()
+                 if isinstance(h, dict) and 'type' in h and from_mmkd(h)]:
+        default_hooks.pop(name)
+    checkpoint = default_hooks.get('checkpoint') or {}
     if (checkpoint.get('backend_args') or {}).get('backend', '').startswith(
             'mmkd'):
         checkpoint.pop('backend_args')
@@ -235,8 +349,11 @@ def save_atomic(obj, path: str) -> None:
 
 def write_atomic(data: bytes, path: str) -> None:
     """Write to a temporary file in the same directory, then rename it over
-    ``path``: a crash or kill leaves the previous file intact."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    ``path``: a crash or kill leaves the previous file intact (and the
+    next write removes the temporary file the killed one left)."""
+    directory = osp.dirname(osp.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    remove_stale_temps(directory)
     tmp = f'{path}.tmp{os.getpid()}'
     try:
         with open(tmp, 'wb') as f:
@@ -247,3 +364,33 @@ def write_atomic(data: bytes, path: str) -> None:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+# what write_atomic writes: checkpoints, last_checkpoint, student_config.py
+_TEMP = re.compile(r'(.+\.(pth|py)|last_checkpoint)\.tmp(\d+)')
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temps(directory: str) -> list:
+    """Delete the temporary files of atomic writes whose process is gone
+    (killed mid-write); returns their names."""
+    stale = []
+    for name in os.listdir(directory):
+        m = _TEMP.fullmatch(name)
+        if m and int(m.group(3)) != os.getpid() and not pid_alive(
+                int(m.group(3))):
+            try:
+                os.remove(osp.join(directory, name))
+                stale.append(name)
+            except FileNotFoundError:  # another process removed it
+                pass
+    return stale

@@ -55,12 +55,19 @@ def test_two_stage_kd_is_softmax_on_roi_head(distiller_cfg):
     assert model.kd_head == 'roi' and not model.loss_kd.use_sigmoid
 
 
-def test_unequal_strides_are_resized(distiller_cfg, batch):
+def p2_student():
+    """A RetinaNet whose neck starts at P2: strides 4-64 (teacher 8-128)."""
     student = retinanet()
     student['neck'].update(start_level=0, add_extra_convs=False)
     student['bbox_head']['anchor_generator']['strides'] = [4, 8, 16, 32, 64]
     student['neck']['num_outs'] = 5
-    model = build(distiller_cfg(student=student, loss_kd=None))
+    return student
+
+
+def test_unequal_strides_are_resized(distiller_cfg, batch):
+    # issue 7 (6): pairing by index is now a choice, no longer the default
+    model = build(distiller_cfg(student=p2_student(), loss_kd=None,
+                                match_levels='index'))
     assert len(model.level_pairs) == 5
     assert torch.isfinite(run_loss(model, batch)['distill.loss_feat'])
 
@@ -172,10 +179,14 @@ def test_warns_when_preprocessors_differ(distiller_cfg, monkeypatch):
 
 # ---------------------------------------------------------------- bad input
 def test_error_missing_teacher_ckpt(distiller_cfg):
+    # issue 7 (8): testing must not need the teacher's checkpoint, so the
+    # error comes when training starts (model.train()), before any step
+    model = build(distiller_cfg(teacher_ckpt='no/such/teacher.pth'))
     with pytest.raises(FileNotFoundError, match='does not exist'):
-        build(distiller_cfg(teacher_ckpt='no/such/teacher.pth'))
+        model.train()
+    model = build(distiller_cfg(teacher_ckpt=None))
     with pytest.raises(ValueError, match='teacher_ckpt is required'):
-        build(distiller_cfg(teacher_ckpt=None))
+        model.train()
 
 
 def test_error_teacher_ckpt_of_other_architecture(distiller_cfg,
@@ -221,10 +232,12 @@ def test_error_student_without_neck(distiller_cfg):
 
 
 def test_error_levels_cannot_be_matched(distiller_cfg):
+    # issue 7 (6): levels pair by stride, so only pyramids without a stride
+    # in common (here P2 alone vs P3-P7) cannot be matched
     student = retinanet()
-    student['neck'].update(start_level=0, end_level=2, num_outs=3,
+    student['neck'].update(start_level=0, end_level=0, num_outs=1,
                            add_extra_convs=False)
-    student['bbox_head']['anchor_generator']['strides'] = [4, 8, 16]
+    student['bbox_head']['anchor_generator']['strides'] = [4]
     with pytest.raises(ValueError, match='FPN levels cannot be matched'):
         build(distiller_cfg(student=student))
 

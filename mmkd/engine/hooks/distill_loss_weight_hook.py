@@ -115,5 +115,6 @@ class DistillLossWeightHook(Hook):
         for name, s in self.schedules.items():
             factor = schedule_factor(s, t)
             distiller.loss_scales[name] = factor
-            runner.message_hub.update_scalar(f'train/distill.scale_{name}',
-                                             factor)
+            if distiller.distill_enabled:  # logged while it acts
+                runner.message_hub.update_scalar(
+                    f'train/distill.scale_{name}', factor)

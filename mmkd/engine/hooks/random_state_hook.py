@@ -8,7 +8,7 @@ from mmdet.registry import HOOKS
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import CheckpointHook
 
-from .utils import StatefulHook, epoch_based
+from .utils import StatefulHook, announce, epoch_based
 
 
 def get_random_state() -> dict:
@@ -75,6 +75,7 @@ class RandomStateHook(StatefulHook):
         self._every_iter = False
 
     def before_train(self, runner) -> None:
+        announce(runner, type(self).__name__)
         # snapshot (a collective under DDP) only where a checkpoint may
         # follow: every epoch end, and every iteration only when the
         # runner's checkpoints are saved by iteration

@@ -21,7 +21,9 @@ class TeacherEvalHook(StatefulHook):
         self.done = False
 
     def before_train(self, runner) -> None:
-        teacher = distiller_of(runner, type(self).__name__).teacher
+        distiller = distiller_of(runner, type(self).__name__)
+        distiller.load_teacher()
+        teacher = distiller.teacher
         resumed = self.resumed_state(runner)
         if resumed is not None:
             self.done = resumed['done']

@@ -11,8 +11,8 @@ STATE_KEY = 'mmkd_hooks'
 
 
 def distiller_of(runner, hook: str):
-    """The (unwrapped) distiller the runner trains; a clear error for a
-    model that is not one."""
+    """The (unwrapped) distiller the runner trains, which learns that
+    ``hook`` runs; a clear error for a model that is not one."""
     model = unwrap(runner.model)
     if not isinstance(model, BaseDistiller):
         raise TypeError(
@@ -20,7 +20,16 @@ def distiller_of(runner, hook: str):
             f'{type(model).__name__}, not an mmkd distiller. Remove the hook '
             "or set model=dict(type='DetectionDistiller', student=..., "
             'teacher=...).')
+    announce(runner, hook)
     return model
+
+
+def announce(runner, hook: str) -> None:
+    """Tell the distiller, if the runner trains one, that ``hook`` runs (it
+    warns at the first iteration when a base hook is missing)."""
+    model = unwrap(runner.model)
+    if isinstance(model, BaseDistiller):
+        model.hooks_seen.add(hook)
 
 
 def epoch_based(runner) -> bool:

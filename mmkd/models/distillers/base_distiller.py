@@ -6,10 +6,15 @@ import torch.distributed as dist
 import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import print_log
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel, is_model_wrapper
 
-from ..teacher import build_teacher
+from ..teacher import build_teacher, load_teacher_weights, local_file
+from .utils import model_cfg
+
+# The hooks every distillation run needs (configs/_base_/distill_runtime.py
+# and the method configs add them to default_hooks).
+BASE_HOOKS = ('RandomStateHook', 'StudentCheckpointHook', 'RunGuardHook')
 
 
 def unwrap(module: nn.Module) -> nn.Module:
@@ -61,33 +66,60 @@ class BaseDistiller(BaseModel):
     ``max_nonfinite_skips`` consecutive iterations with a skip the run
     stops with an error.
 
+    The teacher's weights are loaded when the model is built if
+    ``teacher_ckpt`` is a local file, otherwise (a URL, or a file this
+    machine does not have) when training starts: testing, exporting and
+    inference of the student never need the teacher's checkpoint.
+
     Args:
-        student (dict | nn.Module): The student's model config.
+        student (str | dict | nn.Module): The student's model config (or
+            its config file / ``mmdet::`` path).
         teacher (str | dict, optional): Config file, ``mmdet::`` path or
             model dict of the teacher.
-        teacher_ckpt (str, optional): The teacher's weights.
+        teacher_ckpt (str, optional): The teacher's weights (a file or an
+            ``http(s)://`` URL).
         max_nonfinite_skips (int): Consecutive iterations with a skipped
             (non-finite) update after which training stops.
+        data_preprocessor (dict, optional): A top-level
+            ``data_preprocessor`` of the student's config, which mmengine's
+            Runner passes to the model; it becomes the student's when the
+            student config has none.
     """
 
     def __init__(self,
-                 student: Union[dict, nn.Module],
+                 student: Union[str, dict, nn.Module],
                  teacher: Optional[Union[str, dict, Config]] = None,
                  teacher_ckpt: Optional[str] = None,
                  max_nonfinite_skips: int = 10,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if not isinstance(max_nonfinite_skips, int) or max_nonfinite_skips < 1:
+        if (isinstance(max_nonfinite_skips, bool)
+                or not isinstance(max_nonfinite_skips, int)
+                or max_nonfinite_skips < 1):
             raise ValueError('max_nonfinite_skips must be an int >= 1, got '
                              f'{max_nonfinite_skips!r}')
-        if isinstance(student, dict):
-            student = MODELS.build(ConfigDict(student))
+        if not isinstance(student, nn.Module):
+            student = model_cfg(student, 'student')
+            if data_preprocessor is not None:
+                student.setdefault('data_preprocessor', data_preprocessor)
+            student = MODELS.build(student)
         super().__init__(
             data_preprocessor=student.data_preprocessor, init_cfg=init_cfg)
         self.student = student
-        teacher = (None if teacher is None else build_teacher(
-            teacher, teacher_ckpt))
+        self.teacher_ckpt = teacher_ckpt
+        teacher = None if teacher is None else build_teacher(teacher)
         object.__setattr__(self, 'teacher', teacher)  # not a submodule
+        self._teacher_loaded = False
         if teacher is not None:
+            if local_file(teacher_ckpt):
+                self.load_teacher()
+            else:
+                print_log(
+                    f'teacher_ckpt {teacher_ckpt!r} is not a local file: '
+                    'the student can be tested, exported and used for '
+                    'inference; training loads the teacher (a URL is '
+                    'downloaded then) and stops if it cannot.',
+                    logger='current', level=logging.WARNING)
             self._warn_if_preprocessors_differ()
         # Iterations trained, saved with the model for an exact resume.
         self.register_buffer('num_iters', torch.zeros((), dtype=torch.long))
@@ -96,6 +128,58 @@ class BaseDistiller(BaseModel):
         self.distill_enabled = True
         self.max_nonfinite_skips = max_nonfinite_skips
         self._nonfinite_streak = 0
+        self.hooks_seen = set()  # filled by mmkd's hooks in before_train
+        self._checked_hooks = False
+
+    def load_teacher(self) -> None:
+        """Load the teacher's weights (once); the clear errors of
+        :func:`load_teacher_weights` otherwise."""
+        if self.teacher is not None and not self._teacher_loaded:
+            load_teacher_weights(self.teacher, self.teacher_ckpt)
+            self._teacher_loaded = True
+
+    def train(self, mode: bool = True):
+        """Training needs the teacher's weights: load them now at the
+        latest, before the first iteration."""
+        if mode:
+            self.load_teacher()
+        return super().train(mode)
+
+    def check_base_hooks(self) -> None:
+        """Warn once, at the first iteration, when a run lacks mmkd's base
+        hooks (e.g. ``custom_hooks``/``default_hooks`` replaced)."""
+        if self._checked_hooks:
+            return
+        self._checked_hooks = True
+        missing = [h for h in BASE_HOOKS if h not in self.hooks_seen]
+        if missing:
+            print_log(
+                f'This run has no {", ".join(missing)}: '
+                + ', '.join({
+                    'RandomStateHook': 'a resume will not be exact',
+                    'StudentCheckpointHook': 'no student_latest.pth or '
+                    'student_config.py is written',
+                    'RunGuardHook': 'nothing stops a second run in this '
+                    'work_dir or a resume with another teacher'
+                }[h] for h in missing) + '. Inherit '
+                'configs/_base_/distill_runtime.py and keep its '
+                'default_hooks entries (random_state, student_checkpoint, '
+                'run_guard).',
+                logger='current', level=logging.WARNING)
+
+    def forget_stale_logs(self, log_vars: Dict[str, torch.Tensor]) -> None:
+        """Drop the window means of ``distill.*``/``disc.*`` terms this
+        iteration did not compute (after a stop, during a warm-up, after a
+        resume without a term), so the log shows only what happens."""
+        hub = MessageHub.get_current_instance()
+        keep_scales = self.distill_enabled
+        for key in list(hub.log_scalars):
+            name = key[len('train/'):]
+            if (key.startswith(('train/distill.', 'train/disc.'))
+                    and name not in log_vars
+                    and not (keep_scales
+                             and name.startswith('distill.scale_'))):
+                hub.log_scalars.pop(key)
 
     def distill_loss_names(self) -> List[str]:
         """The distillation loss terms (``loss_*``) this distiller computes,
@@ -149,9 +233,13 @@ class BaseDistiller(BaseModel):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Refuse a checkpoint that is not a distiller's (e.g. a plain
-        detector's) instead of silently keeping a random student."""
-        if not any(k.startswith(prefix + 'student.') for k in state_dict):
-            example = ', '.join(sorted(state_dict)[:3])
+        detector's), or one of another student or other distillation parts
+        (a changed architecture or method), instead of silently keeping
+        random weights or crashing later in the optimizer."""
+        theirs = {k[len(prefix):]: v for k, v in state_dict.items()
+                  if k.startswith(prefix)}
+        if not any(k.startswith('student.') for k in theirs):
+            example = ', '.join(sorted(theirs)[:3])
             raise RuntimeError(
                 'This checkpoint has no "student.*" weights (its keys start '
                 f'with: {example}), so it is not a checkpoint of an mmkd '
@@ -160,7 +248,38 @@ class BaseDistiller(BaseModel):
                 'checkpoint, set model.student.init_cfg=dict('
                 "type='Pretrained', checkpoint=...) and no load_from/"
                 'resume; to resume, use a checkpoint this run wrote.')
+        self._check_same_parts(theirs)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _check_same_parts(self, theirs: dict) -> None:
+        ours = self.state_dict()
+        changed = {}
+        for key in set(ours) | set(theirs):
+            if key not in theirs:
+                why = 'missing'
+            elif key not in ours:
+                why = 'unexpected'
+            elif (hasattr(ours[key], 'shape')
+                  and ours[key].shape != theirs[key].shape):
+                why = 'other shape'
+            else:
+                continue
+            changed.setdefault(key.split('.')[0], []).append(f'{key} ({why})')
+        if changed:
+            parts = '; '.join(
+                f'{part}: {len(keys)} keys, e.g. {", ".join(sorted(keys)[:3])}'
+                for part, keys in sorted(changed.items()))
+            raise RuntimeError(
+                'This checkpoint was written by a distiller with other '
+                f'parts than this config builds ({parts}). The student\'s '
+                'architecture or the method (adapter, discriminator) '
+                'changed since it was saved, so resuming or loading it '
+                'would train other weights than it holds. Use the config '
+                'it was trained with (work_dir/<timestamp>/*.py); to start '
+                'a new run from its student, export it '
+                '(tools/model_converters/export_student.py) and set '
+                "model.student.init_cfg=dict(type='Pretrained', "
+                'checkpoint=...).')
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
@@ -175,8 +294,9 @@ class BaseDistiller(BaseModel):
         diffs = []
         for name in ('mean', 'std'):
             a, b = getattr(s, name, None), getattr(t, name, None)
-            if (a is None) != (b is None) or (a is not None and
-                                              not torch.allclose(a, b)):
+            if (a is None) != (b is None) or (
+                    a is not None and (a.shape != b.shape or not torch.allclose(
+                        a.float(), b.float()))):
                 diffs.append(name)
         if (getattr(s, '_channel_conversion', None) != getattr(
                 t, '_channel_conversion', None)):

@@ -5,10 +5,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmdet.registry import MODELS
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 
 from ..losses import check_loss_weight
 from .base_distiller import BaseDistiller, unwrap
+from .utils import signature_default, with_defaults
 
 
 def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
@@ -16,24 +18,35 @@ def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
     return [round(size / f.shape[-1]) for f in feats]
 
 
-def match_levels(s_strides: List[int],
-                 t_strides: List[int]) -> List[Tuple[int, int]]:
+def pair_levels(s_strides: List[int], t_strides: List[int],
+                 by: str = 'stride') -> List[Tuple[int, int]]:
     """Pair student and teacher feature levels.
 
-    Equal level counts pair by index (a stride difference is resized away).
-    Otherwise every level of the shorter pyramid needs a level of the same
-    stride in the other one.
+    ``'stride'``: each student level with the teacher level of the same
+    stride; a level without one is not distilled. ``'index'``: level k with
+    level k (equal counts; a stride difference is resized away).
     """
-    if len(s_strides) == len(t_strides):
+    if by not in ('stride', 'index'):
+        raise ValueError(f"match_levels must be 'stride' or 'index', got "
+                         f'{by!r}')
+    if by == 'index':
+        if len(s_strides) != len(t_strides):
+            raise ValueError(
+                "match_levels='index' pairs level k with level k, but the "
+                f"student's neck has {len(s_strides)} levels (strides "
+                f"{s_strides}) and the teacher's {len(t_strides)} (strides "
+                f"{t_strides}). Use match_levels='stride'.")
         return list(zip(range(len(s_strides)), range(len(t_strides))))
     pairs = [(i, t_strides.index(s)) for i, s in enumerate(s_strides)
              if s in t_strides]
-    if len(pairs) < min(len(s_strides), len(t_strides)):
+    if not pairs:
         raise ValueError(
             f'FPN levels cannot be matched: the student\'s neck has '
             f'{len(s_strides)} levels with strides {s_strides}, the '
-            f'teacher\'s {len(t_strides)} with strides {t_strides}. Give the '
-            'necks the same num_outs, or levels of the same strides.')
+            f'teacher\'s {len(t_strides)} with strides {t_strides}, and no '
+            'stride is in both. Give the necks levels of the same strides '
+            "(e.g. the same start_level), or set match_levels='index' to "
+            'pair level k with level k, resized.')
     return pairs
 
 
@@ -116,9 +129,19 @@ class DetectionDistiller(BaseDistiller):
         levels (list[int], optional): Indices of the student's neck levels
             whose features are distilled (adapter, feature loss,
             discriminator); all matched levels by default. Logit KD always
-            uses every level of the head.
+            uses every matched level of the head.
+        match_levels (str): ``'stride'`` (default): a student level pairs
+            with the teacher level of the same stride, e.g. P3-P6 of a
+            RetinaNet with P3-P6 of a Faster R-CNN (P2 and P7 are not
+            distilled). ``'index'``: level k with level k, resized. The
+            pairing is logged when the model is built.
         probe_size (int): Side of the blank image used to infer shapes.
         max_nonfinite_skips (int): See :class:`BaseDistiller`.
+        data_preprocessor (dict, optional): See :class:`BaseDistiller`.
+
+    A component given without ``type`` changes only the fields it names:
+    ``loss_gan=dict(gan_type='hinge')`` or ``--cfg-options
+    model.loss_kd.temperature=4`` keep the rest of the default.
     """
 
     def __init__(self,
@@ -137,19 +160,41 @@ class DetectionDistiller(BaseDistiller):
                  d_steps: int = 1,
                  adv_warmup_iters: int = 500,
                  levels: Optional[Sequence[int]] = None,
+                 match_levels: str = 'stride',
                  probe_size: int = 256,
                  max_nonfinite_skips: int = 10,
+                 data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if teacher is None:
             raise ValueError('DetectionDistiller needs a teacher')
+
+        def merged(name, value, inferred=()):
+            return with_defaults(value, signature_default(type(self), name),
+                                 name, inferred)
+
+        channels = ('in_channels', 'out_channels')
+        adapter = merged('adapter', adapter, channels)
+        loss_feat = merged('loss_feat', loss_feat)
+        discriminator = merged('discriminator', discriminator, channels[:1])
+        loss_gan = merged('loss_gan', loss_gan)
+        loss_kd = merged('loss_kd', loss_kd)
         if (discriminator is None) != (loss_gan is None):
             raise ValueError('discriminator and loss_gan go together: set '
                              'both, or both to None')
-        if d_steps < 1 or adv_warmup_iters < 0:
-            raise ValueError('d_steps must be >= 1 and adv_warmup_iters >= 0,'
-                             f' got {d_steps} and {adv_warmup_iters}')
+        if loss_feat is None and loss_gan is None and loss_kd is None:
+            raise ValueError(
+                'This distiller distils nothing: loss_feat, discriminator/'
+                'loss_gan and loss_kd are all None, yet the teacher would '
+                'run every iteration. Keep at least one, or train the '
+                'student with its own config.')
+        for name, value, low in (('d_steps', d_steps, 1),
+                                 ('adv_warmup_iters', adv_warmup_iters, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) \
+                    or value < low:
+                raise ValueError(f'{name} must be an int >= {low}, got '
+                                 f'{value!r}')
         super().__init__(student, teacher, teacher_ckpt, max_nonfinite_skips,
-                         init_cfg)
+                         data_preprocessor, init_cfg)
         self.d_steps = d_steps
         # switched by DiscriminatorScheduleHook
         self.train_student = True
@@ -161,30 +206,30 @@ class DetectionDistiller(BaseDistiller):
             if not getattr(model, 'with_neck', False):
                 raise ValueError(
                     f'The {name} ({type(model).__name__}) has no neck: '
-                    'feature distillation works on neck (FPN) levels.')
+                    'feature distillation works on neck (FPN) levels; '
+                    'choose a detector with a neck.')
         s_feats, t_feats = self._probe(probe_size)
         s_strides = feature_strides(s_feats, probe_size)
         t_strides = feature_strides(t_feats, probe_size)
-        self.kd_pairs = match_levels(s_strides, t_strides)
+        self.kd_pairs = pair_levels(s_strides, t_strides, match_levels)
         self.level_pairs = self._select_levels(levels, len(s_strides))
-        self.adapter = MODELS.build(
-            dict(
-                adapter,
-                in_channels=[s_feats[i].shape[1] for i, _ in self.level_pairs],
-                out_channels=[t_feats[j].shape[1]
-                              for _, j in self.level_pairs]))
+        self._log_pairing(s_strides, t_strides, match_levels)
+        s_channels = [s_feats[i].shape[1] for i, _ in self.level_pairs]
+        t_channels = [t_feats[j].shape[1] for _, j in self.level_pairs]
         self.loss_feat = self._build_loss(loss_feat, 'loss_feat')
         self.loss_gan = self._build_loss(loss_gan, 'loss_gan')
+        self.adapter = None
+        if loss_feat is not None or discriminator is not None:
+            self.adapter = MODELS.build(
+                dict(adapter, in_channels=s_channels,
+                     out_channels=t_channels))
         self.discriminator = None
         if discriminator is not None:
-            channels = {t_feats[j].shape[1] for _, j in self.level_pairs}
-            if len(channels) != 1:
-                raise ValueError(
-                    'The discriminator is shared by all levels, so the '
-                    'teacher\'s distilled levels need one channel count; '
-                    f'they have {sorted(channels)}.')
+            # one channel count: one shared input layer, as before
             self.discriminator = MODELS.build(
-                dict(discriminator, in_channels=channels.pop()))
+                dict(discriminator,
+                     in_channels=t_channels[0]
+                     if len(set(t_channels)) == 1 else t_channels))
         self.loss_kd = self._build_loss(loss_kd, 'loss_kd')
         self.kd_head = None
         if self.loss_kd is not None:
@@ -233,17 +278,38 @@ class DetectionDistiller(BaseDistiller):
         self.student.train(training)
         return feats
 
+    def _log_pairing(self, s_strides, t_strides, how) -> None:
+        pairs = ', '.join(f'{i}->{j} (stride {s_strides[i]}->{t_strides[j]})'
+                          for i, j in self.level_pairs)
+        left = sorted(set(range(len(s_strides))) -
+                      {i for i, _ in self.level_pairs})
+        print_log(
+            f'{type(self).__name__}: student neck levels -> teacher levels '
+            f'by {how}: {pairs}' +
+            (f'; student levels {left} are not distilled' if left else ''),
+            logger='current')
+
     def _check_kd_heads(self, s_strides, t_strides) -> str:
         """Which head logit KD acts on (``'dense'`` or ``'roi'``); refuses
-        heads whose class scores cannot be compared."""
+        heads whose class scores cannot be compared, naming the fix."""
+        from mmdet.models.detectors import DetectionTransformer
         s, t = self.student, self.teacher
+        off = 'or set loss_kd=None to distill features only.'
+        for name, m in (('student', s), ('teacher', t)):
+            if isinstance(m, DetectionTransformer):
+                raise ValueError(
+                    f'Logit KD compares dense or RoI class scores; the '
+                    f'{name} ({type(m).__name__}) is DETR-style and scores '
+                    f'queries, which do not correspond between two '
+                    f'models. Set loss_kd=None to distill its neck '
+                    'features (T2S, discriminator).')
         two_stage = [hasattr(m, 'roi_head') for m in (s, t)]
         if two_stage[0] != two_stage[1]:
             raise ValueError(
                 'Logit KD needs both detectors to be one-stage (dense '
                 'head) or both two-stage (RoI head); got '
-                f'{type(s).__name__} and {type(t).__name__}. Set '
-                'loss_kd=None to distill features only.')
+                f'{type(s).__name__} and {type(t).__name__}. Choose a '
+                f'teacher of the student\'s kind, {off}')
         if two_stage[0]:
             kind = 'roi'
             heads = [s.roi_head, t.roi_head]
@@ -254,33 +320,50 @@ class DetectionDistiller(BaseDistiller):
                 raise ValueError(
                     'Logit KD on two-stage detectors needs a single-stage '
                     'RoI head (e.g. StandardRoIHead, not a cascade) in both '
-                    'student and teacher; set loss_kd=None to distill '
-                    'features only.')
+                    f'student and teacher; {off}')
             heads = [h.bbox_head for h in heads]
         else:
             kind = 'dense'
             heads = [s.bbox_head, t.bbox_head]
-            if not all(hasattr(h, 'cls_out_channels') for h in heads):
-                raise ValueError(
-                    'Logit KD needs dense heads with class scores '
-                    '(cls_out_channels); set loss_kd=None.')
+            for name, h in zip(('student', 'teacher'), heads):
+                if not hasattr(h, 'cls_out_channels'):
+                    raise ValueError(
+                        f'Logit KD needs class-score maps, and the '
+                        f'{name}\'s {type(h).__name__} has none that mmkd '
+                        '(cls_out_channels) can read (e.g. YOLOv3 packs '
+                        f'boxes, objectness and classes together); {off}')
             paired = [(s_strides[i], t_strides[j])
                       for i, j in self.kd_pairs]
             if any(a != b for a, b in paired):
                 raise ValueError(
-                    'Logit KD on dense heads needs levels of equal strides; '
-                    f'student {s_strides}, teacher {t_strides}.')
+                    'Logit KD on dense heads compares levels of equal '
+                    f'strides; student {s_strides}, teacher {t_strides} '
+                    "are paired by index: set match_levels='stride', "
+                    f'{off}')
         n_s, n_t = heads[0].num_classes, heads[1].num_classes
         if n_s != n_t:
             raise ValueError(
                 f'Logit KD needs one class set: the teacher predicts {n_t} '
                 f'classes, the student {n_s}. Train the teacher on the '
                 'student\'s classes, or set loss_kd=None.')
-        priors = [getattr(h, 'num_base_priors', 1) for h in heads]
-        if kind == 'dense' and priors[0] != priors[1]:
-            raise ValueError(
-                f'Logit KD on dense heads needs the same anchors per '
-                f'location; teacher {priors[1]}, student {priors[0]}.')
+        if kind == 'dense':
+            out = [h.cls_out_channels for h in heads]
+            if out[0] != out[1]:
+                raise ValueError(
+                    f'Logit KD needs scores of one kind: the student\'s head '
+                    f'scores {out[0]} channels per anchor, the teacher\'s '
+                    f'{out[1]} (one has a background class: softmax vs '
+                    f'sigmoid). Use heads of the same loss_cls, {off}')
+            # anchors per location; where they differ, the scores of each
+            # location are averaged over its anchors on both sides
+            self.kd_anchors = [getattr(h, 'num_base_priors', 1)
+                               for h in heads]
+            if self.kd_anchors[0] != self.kd_anchors[1]:
+                print_log(
+                    f'Logit KD: the student has {self.kd_anchors[0]} '
+                    f'anchors per location, the teacher '
+                    f'{self.kd_anchors[1]}; KD compares per-location class '
+                    'scores averaged over the anchors.', logger='current')
         self.loss_kd.use_sigmoid = bool(
             getattr(heads[0], 'use_sigmoid_cls',
                     getattr(heads[0].loss_cls, 'use_sigmoid', False)))
@@ -337,8 +420,12 @@ class DetectionDistiller(BaseDistiller):
             t_scores = self._teacher_cls_scores(t_feats)
         s_scores = self._records['cls_scores'][0]
         channels = unwrap(self.student).bbox_head.cls_out_channels
+        average = self.kd_anchors[0] != self.kd_anchors[1]
 
-        def rows(x):  # (N, A*C, H, W) -> (N*A*H*W, C)
+        def rows(x, anchors):  # (N, A*C, H, W) -> (N*A*H*W, C)
+            if average:  # -> (N, 1*C, H, W): a location's mean over anchors
+                n, _, h, w = x.shape
+                x = x.view(n, anchors, channels, h, w).mean(1)
             if self.loss_kd.use_sigmoid:  # per-class KL: any order will do
                 return x.reshape(-1, channels)
             n, _, h, w = x.shape
@@ -346,7 +433,8 @@ class DetectionDistiller(BaseDistiller):
             return x.reshape(-1, channels)
 
         # the mean over all anchors of all levels, level by level (no copy)
-        pairs = [(rows(s_scores[i]), rows(t_scores[j]))
+        pairs = [(rows(s_scores[i], self.kd_anchors[0]),
+                  rows(t_scores[j], self.kd_anchors[1]))
                  for i, j in self.kd_pairs]
         total = sum(s.shape[0] for s, _ in pairs)
         return sum(self.loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
@@ -372,8 +460,10 @@ class DetectionDistiller(BaseDistiller):
         finally:
             self._recording = False
         t_feats_used = [t_feats[j] for _, j in self.level_pairs]
-        adapted = self.adapter([s_feats[i] for i, _ in self.level_pairs],
-                               [f.shape[-2:] for f in t_feats_used])
+        adapted = None
+        if self.adapter is not None:
+            adapted = self.adapter([s_feats[i] for i, _ in self.level_pairs],
+                                   [f.shape[-2:] for f in t_feats_used])
         losses = {f'student.{k}': v for k, v in task.items()}
         if self.loss_feat is not None:
             losses['distill.loss_feat'] = self.scaled('loss_feat', sum(
@@ -429,6 +519,7 @@ class DetectionDistiller(BaseDistiller):
                 adapter) and ``disc``, as ``DistillOptimWrapperConstructor``
                 builds it; a single ``OptimWrapper`` without discriminator.
         """
+        self.check_base_hooks()
         s_optim, d_optim = self._split_optim_wrapper(optim_wrapper)
         grad = torch.enable_grad() if self.train_student else torch.no_grad()
         with s_optim.optim_context(self), grad:
@@ -456,6 +547,7 @@ class DetectionDistiller(BaseDistiller):
                 (k, v) for k, v in d_log.items() if k.startswith('disc.'))
         self.count_skips(skipped)
         self.num_iters += 1
+        self.forget_stale_logs(log_vars)
         return log_vars
 
     def _split_optim_wrapper(self, optim_wrapper):

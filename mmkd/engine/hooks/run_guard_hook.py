@@ -1,0 +1,134 @@
+import hashlib
+import json
+import os
+import os.path as osp
+import socket
+from typing import Optional
+
+import torch
+from mmdet.registry import HOOKS
+from mmengine.dist import is_main_process
+
+from mmkd.utils.checkpoint import pid_alive, remove_stale_temps
+from .utils import StatefulHook, distiller_of
+
+LOCK = '.mmkd_run.lock'
+
+
+def digest(state: dict, weights: bool) -> str:
+    """A digest of a state dict: its keys and shapes (the architecture), or
+    also its values (the weights)."""
+    h = hashlib.sha1()
+    for key in sorted(state):
+        t = state[key]
+        h.update(f'{key}:{tuple(t.shape)}'.encode())
+        if weights:
+            h.update(t.detach().cpu().contiguous().reshape(-1).view(
+                torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+@HOOKS.register_module()
+class RunGuardHook(StatefulHook):
+    """Keeps what a run trained from being lost or silently mixed up.
+
+    - **One live run per work_dir.** Training takes ``work_dir/.mmkd_run.lock``
+      (host and pid) and gives it back when it ends. A second run in the same
+      work_dir while the first lives would overwrite and delete its
+      checkpoints: it stops with an error instead. A lock whose process is
+      gone (killed) is taken over.
+    - **What the checkpoint was trained with.** Each checkpoint records the
+      distiller's type and digests of the teacher's architecture and
+      weights. A resume with another method or teacher architecture is
+      refused (the adapters and discriminators learnt for another teacher);
+      other teacher weights are allowed with a warning.
+    - **Stale temporary files.** Temporary files that a write killed midway
+      left in work_dir are removed.
+
+    Part of mmkd's base runtime (``configs/_base_/distill_runtime.py``).
+    """
+    priority = 'VERY_HIGH'
+
+    def __init__(self):
+        self._record: Optional[dict] = None
+        self._lock: Optional[str] = None
+
+    def before_train(self, runner) -> None:
+        distiller = distiller_of(runner, type(self).__name__)
+        if is_main_process():
+            self._take_lock(runner.work_dir)
+            stale = remove_stale_temps(runner.work_dir)
+            if stale:
+                runner.logger.info('Removed temporary files of writes that '
+                                   f'were killed midway: {stale}')
+        distiller.load_teacher()
+        teacher = distiller.teacher.state_dict()
+        self._record = dict(
+            method=type(distiller).__name__,
+            teacher=type(distiller.teacher).__name__,
+            teacher_arch=digest(teacher, weights=False),
+            teacher_weights=digest(teacher, weights=True),
+            teacher_ckpt=str(distiller.teacher_ckpt))
+        saved = self.resumed_state(runner)
+        if saved is not None:
+            self._compare(runner, saved['record'])
+
+    def after_train(self, runner) -> None:
+        if self._lock is not None and osp.exists(self._lock):
+            os.remove(self._lock)
+        self._lock = None
+
+    def state_dict(self) -> dict:
+        return dict(record=self._record)
+
+    def _take_lock(self, work_dir: str) -> None:
+        path = osp.join(work_dir, LOCK)
+        me = dict(host=socket.gethostname(), pid=os.getpid())
+        if osp.exists(path):
+            try:
+                with open(path) as f:
+                    other = json.load(f)
+            except (OSError, ValueError):  # half-written by a killed run
+                other = None
+            if other and other != me:
+                local = other.get('host') == me['host']
+                if not local or pid_alive(int(other.get('pid', 0))):
+                    raise RuntimeError(
+                        f'Another training run (pid {other.get("pid")} on '
+                        f'{other.get("host")}) is using work_dir '
+                        f'{work_dir!r}: two runs in one work_dir overwrite '
+                        'and delete each other\'s checkpoints. Give this run '
+                        'another --work-dir' +
+                        ('' if local else f', or, if that run has ended, '
+                         f'delete {path}') + '.')
+        with open(path, 'w') as f:
+            json.dump(me, f)
+        self._lock = path
+
+    def _compare(self, runner, saved: Optional[dict]) -> None:
+        if not saved:
+            return
+        now = self._record
+        refuse = []
+        if saved['method'] != now['method']:
+            refuse.append(f'the method ({saved["method"]} -> '
+                          f'{now["method"]})')
+        if (saved['teacher'], saved['teacher_arch']) != (
+                now['teacher'], now['teacher_arch']):
+            refuse.append(f'the teacher\'s architecture ({saved["teacher"]} '
+                          f'-> {now["teacher"]}, other layers or shapes)')
+        if refuse:
+            raise RuntimeError(
+                'The checkpoint this run resumes was trained with another '
+                f'{" and ".join(refuse)}. Its adapters and discriminator '
+                'learnt that setup, so resuming would continue a different '
+                'experiment. Resume with the config it was trained with, or '
+                'start a new run in another work_dir (its student can be '
+                "loaded with model.student.init_cfg=dict(type='Pretrained', "
+                'checkpoint=<exported student>)).')
+        if saved['teacher_weights'] != now['teacher_weights']:
+            runner.logger.warning(
+                'The teacher\'s weights differ from those the resumed '
+                f'checkpoint was trained with ({saved["teacher_ckpt"]} then, '
+                f'{now["teacher_ckpt"]} now); training continues with the '
+                'new ones.')
