@@ -273,6 +273,7 @@ def export_student(src: str, dst: str) -> dict:
     Returns:
         dict: What was written.
     """
+    refuse_to_overwrite(src, dst)
     ckpt = load_checkpoint_file(src, 'checkpoint')
     student = extract_student_state(get_state_dict(ckpt))
     if not student:
@@ -283,6 +284,33 @@ def export_student(src: str, dst: str) -> dict:
     out = student_checkpoint(student, plain_meta(ckpt.get('meta')))
     save_atomic(out, dst)
     return out
+
+
+def refuse_to_overwrite(src: str, dst: str) -> None:
+    """Refuse an export that would write over its input or over any runner
+    checkpoint (a file with optimizer state or distiller weights): either
+    would destroy what a resume needs."""
+    if not osp.exists(dst):
+        return
+    if osp.exists(src) and osp.samefile(src, dst):
+        raise FileExistsError(
+            f'The output {dst!r} is the checkpoint being exported: writing '
+            'it would destroy the training checkpoint (resume would fail). '
+            'Give another output path, e.g. student.pth.')
+    try:  # mmap: only the keys are read
+        held = torch.load(dst, map_location='cpu', weights_only=True,
+                          mmap=True)
+    except Exception:  # noqa: BLE001 (not a checkpoint we can read)
+        held = None
+    state = held.get('state_dict', {}) if isinstance(held, dict) else {}
+    if isinstance(held, dict) and (
+            {'optimizer', 'message_hub'} & set(held)
+            or any(k.startswith(STUDENT_PREFIX) for k in state)):
+        raise FileExistsError(
+            f'The output {dst!r} is a training checkpoint (it holds '
+            'optimizer state or distiller weights); writing over it would '
+            'lose what a resume needs. Give another output path, e.g. '
+            'student.pth.')
 
 
 def student_checkpoint(state_dict: Dict[str, torch.Tensor],

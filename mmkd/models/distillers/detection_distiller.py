@@ -278,6 +278,13 @@ class DetectionDistiller(BaseDistiller):
         self.student.train(training)
         return feats
 
+    @staticmethod
+    def _priors(head, level: int) -> int:
+        """Anchors per location of ``head`` at ``level`` (SSD's differ by
+        level)."""
+        priors = getattr(head, 'num_base_priors', 1)
+        return priors[level] if isinstance(priors, (list, tuple)) else priors
+
     def _log_pairing(self, s_strides, t_strides, how) -> None:
         pairs = ', '.join(f'{i}->{j} (stride {s_strides[i]}->{t_strides[j]})'
                           for i, j in self.level_pairs)
@@ -354,19 +361,21 @@ class DetectionDistiller(BaseDistiller):
                     f'scores {out[0]} channels per anchor, the teacher\'s '
                     f'{out[1]} (one has a background class: softmax vs '
                     f'sigmoid). Use heads of the same loss_cls, {off}')
-            # anchors per location; where they differ, the scores of each
-            # location are averaged over its anchors on both sides
-            self.kd_anchors = [getattr(h, 'num_base_priors', 1)
-                               for h in heads]
-            if self.kd_anchors[0] != self.kd_anchors[1]:
+            # anchors per location and level; where they differ, the scores
+            # of each location are averaged over its anchors on both sides
+            self.kd_anchors = [
+                (self._priors(heads[0], i), self._priors(heads[1], j))
+                for i, j in self.kd_pairs]
+            if any(a != b for a, b in self.kd_anchors):
                 print_log(
-                    f'Logit KD: the student has {self.kd_anchors[0]} '
-                    f'anchors per location, the teacher '
-                    f'{self.kd_anchors[1]}; KD compares per-location class '
+                    'Logit KD: student and teacher have other numbers of '
+                    'anchors per location (student, teacher per level: '
+                    f'{self.kd_anchors}); KD compares per-location class '
                     'scores averaged over the anchors.', logger='current')
+        head = heads[0]
         self.loss_kd.use_sigmoid = bool(
-            getattr(heads[0], 'use_sigmoid_cls',
-                    getattr(heads[0].loss_cls, 'use_sigmoid', False)))
+            head.use_sigmoid_cls if hasattr(head, 'use_sigmoid_cls') else
+            getattr(getattr(head, 'loss_cls', None), 'use_sigmoid', False))
         return kind
 
     @torch.no_grad()
@@ -420,9 +429,8 @@ class DetectionDistiller(BaseDistiller):
             t_scores = self._teacher_cls_scores(t_feats)
         s_scores = self._records['cls_scores'][0]
         channels = unwrap(self.student).bbox_head.cls_out_channels
-        average = self.kd_anchors[0] != self.kd_anchors[1]
 
-        def rows(x, anchors):  # (N, A*C, H, W) -> (N*A*H*W, C)
+        def rows(x, anchors, average):  # (N, A*C, H, W) -> (N*A*H*W, C)
             if average:  # -> (N, 1*C, H, W): a location's mean over anchors
                 n, _, h, w = x.shape
                 x = x.view(n, anchors, channels, h, w).mean(1)
@@ -433,9 +441,10 @@ class DetectionDistiller(BaseDistiller):
             return x.reshape(-1, channels)
 
         # the mean over all anchors of all levels, level by level (no copy)
-        pairs = [(rows(s_scores[i], self.kd_anchors[0]),
-                  rows(t_scores[j], self.kd_anchors[1]))
-                 for i, j in self.kd_pairs]
+        pairs = [(rows(s_scores[i], a_s, a_s != a_t),
+                  rows(t_scores[j], a_t, a_s != a_t))
+                 for (i, j), (a_s, a_t) in zip(self.kd_pairs,
+                                               self.kd_anchors)]
         total = sum(s.shape[0] for s, _ in pairs)
         return sum(self.loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
 
