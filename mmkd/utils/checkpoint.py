@@ -61,11 +61,10 @@ def history_buffer_method(obj, name: str):
     if (obj is HistoryBuffer and name in HISTORY_BUFFER_METHODS
             and name in vars(HistoryBuffer)):
         return getattr(HistoryBuffer, name)
+    owner = getattr(obj, '__name__', type(obj).__name__)
     raise pickle.UnpicklingError(
-        f'GETATTR {type(obj).__name__}.{name}: this checkpoint calls '
-        f'getattr({getattr(obj, "__name__", type(obj).__name__)}, '
-        f'{name!r}); mmkd resolves getattr only for mmengine\'s '
-        f'HistoryBuffer statistics {HISTORY_BUFFER_METHODS}')
+        f'GETATTR {owner}.{name} is refused: mmkd resolves getattr only '
+        f'for mmengine\'s HistoryBuffer statistics {HISTORY_BUFFER_METHODS}')
 
 
 def register_safe_globals() -> None:
@@ -94,12 +93,15 @@ def is_url(path) -> bool:
 
 
 def cached_download(url: str) -> str:
-    """The local copy of ``url`` in torch's hub cache
-    (``$TORCH_HOME/checkpoints``), downloaded once (by rank 0 first under
-    DDP), as mmengine caches its ``http(s)://`` checkpoints."""
+    """The local copy of ``url`` in ``$TORCH_HOME/checkpoints`` (default
+    ``~/.cache/torch/checkpoints``), where mmengine caches its
+    ``http(s)://`` checkpoints, downloaded once (by rank 0 first under
+    DDP)."""
     import torch.distributed as dist
-    from torch.hub import download_url_to_file, get_dir
-    cached = osp.join(get_dir(), 'checkpoints',
+    from torch.hub import download_url_to_file
+    home = os.getenv('TORCH_HOME') or osp.join(
+        os.getenv('XDG_CACHE_HOME', '~/.cache'), 'torch')
+    cached = osp.join(osp.expanduser(home), 'checkpoints',
                       osp.basename(urlparse(url).path) or 'checkpoint.pth')
     os.makedirs(osp.dirname(cached), exist_ok=True)
     group = (dist.is_available() and dist.is_initialized()
