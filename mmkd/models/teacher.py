@@ -17,10 +17,11 @@ def teacher_model_cfg(teacher: Union[str, dict, Config]) -> ConfigDict:
     return model_cfg(teacher, 'teacher')
 
 
-def local_file(ckpt) -> bool:
-    """Whether ``ckpt`` names a file on this machine (not a URL)."""
+def on_this_machine(ckpt) -> bool:
+    """Whether ``ckpt`` names a path that exists here (not a URL): the
+    teacher loads from it at build time, or fails with a clear error."""
     return (isinstance(ckpt, str) and not is_url(ckpt)
-            and osp.isfile(osp.expanduser(ckpt)))
+            and osp.exists(osp.expanduser(ckpt)))
 
 
 def load_teacher_weights(teacher: nn.Module, ckpt: str) -> None:

@@ -9,7 +9,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel, is_model_wrapper
 
-from ..teacher import build_teacher, load_teacher_weights, local_file
+from ..teacher import (build_teacher, load_teacher_weights,
+                       on_this_machine)
 from .utils import model_cfg
 
 # The hooks every distillation run needs (configs/_base_/distill_runtime.py
@@ -67,7 +68,7 @@ class BaseDistiller(BaseModel):
     stops with an error.
 
     The teacher's weights are loaded when the model is built if
-    ``teacher_ckpt`` is a local file, otherwise (a URL, or a file this
+    ``teacher_ckpt`` exists on this machine, otherwise (a URL, or a file this
     machine does not have) when training starts: testing, exporting and
     inference of the student never need the teacher's checkpoint.
 
@@ -111,7 +112,7 @@ class BaseDistiller(BaseModel):
         object.__setattr__(self, 'teacher', teacher)  # not a submodule
         self._teacher_loaded = False
         if teacher is not None:
-            if local_file(teacher_ckpt):
+            if on_this_machine(teacher_ckpt):
                 self.load_teacher()
             else:
                 print_log(
