@@ -12,6 +12,20 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 
+def run(scope, work_dir, model, loader, train_cfg):
+    """Two iterations of SGD, a checkpoint at the second."""
+    return dict(
+        default_scope=scope, model=model, work_dir=work_dir,
+        train_dataloader=loader, train_cfg=train_cfg,
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001,
+                                          momentum=0.9)),
+        param_scheduler=[dict(type='MultiStepLR', by_epoch=False,
+                              milestones=[1])],
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
+                                           interval=2, by_epoch=False)),
+        randomness=dict(seed=0), log_level='WARNING')
+
+
 def det_config(data_root, work_dir, model):
     pipeline = [dict(type='LoadImageFromFile'),
                 dict(type='LoadAnnotations', with_bbox=True),
@@ -25,17 +39,8 @@ def det_config(data_root, work_dir, model):
                      ann_file='annotations/train.json',
                      data_prefix=dict(img='images/train/'),
                      pipeline=pipeline))
-    return dict(
-        default_scope='mmdet', model=model, work_dir=work_dir,
-        train_dataloader=loader,
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001,
-                                          momentum=0.9)),
-        param_scheduler=[dict(type='MultiStepLR', by_epoch=False,
-                              milestones=[1])],
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
-                                           interval=2, by_epoch=False)),
-        randomness=dict(seed=0), log_level='WARNING')
+    return run('mmdet', work_dir, model, loader,
+               dict(type='IterBasedTrainLoop', max_iters=2))
 
 
 def cls_config(data_root, work_dir, model):
@@ -46,17 +51,8 @@ def cls_config(data_root, work_dir, model):
                      pipeline=[dict(type='LoadImageFromFile'),
                                dict(type='Resize', scale=32),
                                dict(type='PackInputs')]))
-    return dict(
-        default_scope='mmpretrain', model=model, work_dir=work_dir,
-        train_dataloader=loader,
-        train_cfg=dict(by_epoch=False, max_iters=2),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01,
-                                          momentum=0.9)),
-        param_scheduler=[dict(type='MultiStepLR', by_epoch=False,
-                              milestones=[1])],
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook',
-                                           interval=2, by_epoch=False)),
-        randomness=dict(seed=0), log_level='WARNING')
+    return run('mmpretrain', work_dir, model, loader,
+               dict(by_epoch=False, max_iters=2))
 
 
 def main():

@@ -76,8 +76,8 @@ def test_resume_with_another_teacher(cfg, make_teacher_ckpt):
     # same neck widths (the adapters fit), other head: another architecture
     other = retinanet(width=16, neck_channels=32)
     other['bbox_head']['stacked_convs'] = 2
-    with pytest.raises(RuntimeError, match="trained with another the "
-                       "teacher's architecture"):
+    with pytest.raises(RuntimeError, match='trained with a different '
+                       'teacher architecture'):
         resumed(cfg, teacher=other,
                 teacher_ckpt=make_teacher_ckpt(other)).train()
     # the same architecture with other weights: a warning, and it trains

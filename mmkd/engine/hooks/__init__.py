@@ -8,6 +8,6 @@ from .teacher_eval_hook import TeacherEvalHook
 
 __all__ = [
     'DiscriminatorScheduleHook', 'DistillLossWeightHook', 'RandomStateHook',
-    'RunGuardHook',
-    'StopDistillHook', 'StudentCheckpointHook', 'TeacherEvalHook'
+    'RunGuardHook', 'StopDistillHook', 'StudentCheckpointHook',
+    'TeacherEvalHook'
 ]

@@ -111,20 +111,22 @@ class RunGuardHook(StatefulHook):
         now = self._record
         refuse = []
         if saved['method'] != now['method']:
-            refuse.append(f'the method ({saved["method"]} -> '
-                          f'{now["method"]})')
+            refuse.append(f'method ({saved["method"]} then, '
+                          f'{now["method"]} now)')
         if (saved['teacher'], saved['teacher_arch']) != (
                 now['teacher'], now['teacher_arch']):
-            refuse.append(f'the teacher\'s architecture ({saved["teacher"]} '
-                          f'-> {now["teacher"]}, other layers or shapes)')
+            refuse.append(f'teacher architecture ({saved["teacher"]} then, '
+                          f'{now["teacher"]} now, with other layers or '
+                          'shapes)')
         if refuse:
             raise RuntimeError(
-                'The checkpoint this run resumes was trained with another '
-                f'{" and ".join(refuse)}. Its adapters and discriminator '
-                'learnt that setup, so resuming would continue a different '
-                'experiment. Resume with the config it was trained with, or '
-                'start a new run in another work_dir (its student can be '
-                "loaded with model.student.init_cfg=dict(type='Pretrained', "
+                'The checkpoint this run resumes was trained with a '
+                f'different {" and ".join(refuse)}. Its adapters and '
+                'discriminator learnt that setup, so resuming would '
+                'continue a different experiment. Resume with the config '
+                'it was trained with, or start a new run in another '
+                'work_dir (its student can be loaded with '
+                "model.student.init_cfg=dict(type='Pretrained', "
                 'checkpoint=<exported student>)).')
         if saved['teacher_weights'] != now['teacher_weights']:
             runner.logger.warning(

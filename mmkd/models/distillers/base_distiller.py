@@ -5,7 +5,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from mmdet.registry import MODELS
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel, is_model_wrapper
 
@@ -295,9 +295,9 @@ class BaseDistiller(BaseModel):
         diffs = []
         for name in ('mean', 'std'):
             a, b = getattr(s, name, None), getattr(t, name, None)
-            if (a is None) != (b is None) or (
-                    a is not None and (a.shape != b.shape or not torch.allclose(
-                        a.float(), b.float()))):
+            if (a is None) != (b is None) or (a is not None and (
+                    a.shape != b.shape
+                    or not torch.allclose(a.float(), b.float()))):
                 diffs.append(name)
         if (getattr(s, '_channel_conversion', None) != getattr(
                 t, '_channel_conversion', None)):

@@ -19,7 +19,7 @@ def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
 
 
 def pair_levels(s_strides: List[int], t_strides: List[int],
-                 by: str = 'stride') -> List[Tuple[int, int]]:
+                by: str = 'stride') -> List[Tuple[int, int]]:
     """Pair student and teacher feature levels.
 
     ``'stride'``: each student level with the teacher level of the same
