@@ -16,7 +16,11 @@ def main():
     parser.add_argument('checkpoint', help='distiller checkpoint (.pth)')
     parser.add_argument('out', help='student checkpoint to write')
     args = parser.parse_args()
-    out = export_student(args.checkpoint, args.out)
+    try:
+        out = export_student(args.checkpoint, args.out)
+    except (FileExistsError, FileNotFoundError, IsADirectoryError,
+            ValueError) as e:
+        parser.exit(2, f'error: {e}\n')
     print(f'wrote {args.out}: {len(out["state_dict"])} student tensors')
 
 
