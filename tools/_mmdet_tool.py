@@ -22,10 +22,14 @@ def init_cpu_process_group() -> None:
 
 
 def destroy_process_group() -> None:
-    """End the process group before exit (gloo's threads otherwise may
-    abort the interpreter's shutdown)."""
+    """End the process group before exit, all ranks together (gloo's
+    threads otherwise may abort the interpreter's shutdown, and a rank that
+    tears its group down while another still writes its last checkpoint
+    aborts with "terminate called without an active exception")."""
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        if dist.get_world_size() > 1:
+            dist.barrier()
         dist.destroy_process_group()
 
 
