@@ -7,11 +7,13 @@ import os.path as osp
 import pytest
 import torch
 import torch.distributed as dist
-from mmdet.registry import HOOKS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapperDict
-from mmengine.registry import MODEL_WRAPPERS
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
+
+from mmkd.registry import (HOOKS, MODEL_WRAPPERS, MODELS,
+                           OPTIM_WRAPPER_CONSTRUCTORS)
 
 from .conftest import packed_batch
 from .runs import run_config
@@ -166,6 +168,25 @@ CONTRACTS = {
 @pytest.mark.parametrize('registry', list(CONTRACTS), ids=lambda r: r.name)
 def test_every_registered_component_has_a_contract(registry):
     assert registered(registry) == sorted(CONTRACTS[registry])
+
+
+@pytest.mark.parametrize('scope', ['mmdet', 'mmpretrain'])
+def test_every_mmkd_name_resolves_from_both_toolboxes(scope):
+    """A config of either toolbox finds every mmkd component by its name,
+    with no _scope_ and no prefix."""
+    import importlib
+    from mmpretrain.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    toolbox = importlib.import_module(f'{scope}.registry')
+    names = {HOOKS: 'HOOKS', MODEL_WRAPPERS: 'MODEL_WRAPPERS',
+             MODELS: 'MODELS',
+             OPTIM_WRAPPER_CONSTRUCTORS: 'OPTIM_WRAPPER_CONSTRUCTORS'}
+    with DefaultScope.overwrite_default_scope(scope):
+        for registry in CONTRACTS:
+            theirs = getattr(toolbox, names[registry])
+            assert theirs.scope == scope
+            for name in registered(registry):
+                assert theirs.get(name) is registry.get(name), (scope, name)
 
 
 @pytest.mark.parametrize('name', sorted(CONTRACTS[MODELS]))

@@ -1,6 +1,6 @@
 from typing import Optional
 
-from mmdet.registry import HOOKS
+from mmkd.registry import HOOKS
 from mmengine.hooks import Hook
 
 from .utils import check_by_epoch, distiller_of, progress

@@ -4,7 +4,7 @@ from typing import Optional
 
 import numpy as np
 import torch
-from mmdet.registry import HOOKS
+from mmkd.registry import HOOKS
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import CheckpointHook
 

@@ -6,7 +6,7 @@ import socket
 from typing import Optional
 
 import torch
-from mmdet.registry import HOOKS
+from mmkd.registry import HOOKS
 from mmengine.dist import is_main_process
 
 from mmkd.utils.checkpoint import pid_alive, remove_stale_temps

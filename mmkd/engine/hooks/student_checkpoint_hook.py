@@ -1,7 +1,7 @@
 import os.path as osp
 from typing import Dict, Optional
 
-from mmdet.registry import HOOKS
+from mmkd.registry import HOOKS
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 

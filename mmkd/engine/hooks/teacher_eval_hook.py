@@ -1,5 +1,5 @@
 import torch
-from mmdet.registry import HOOKS
+from mmkd.registry import HOOKS
 
 from .random_state_hook import kept_random_state
 from .utils import StatefulHook, distiller_of

@@ -1,6 +1,6 @@
 from mmengine.device import get_device
 from mmengine.model import MMSeparateDistributedDataParallel
-from mmengine.registry import MODEL_WRAPPERS
+from mmkd.registry import MODEL_WRAPPERS
 
 
 @MODEL_WRAPPERS.register_module()

@@ -2,7 +2,7 @@ import copy
 from typing import Optional
 
 import torch.nn as nn
-from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmkd.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 
 

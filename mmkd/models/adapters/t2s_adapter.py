@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmdet.registry import MODELS
+from mmkd.registry import MODELS
 from mmengine.model import BaseModule
 
 

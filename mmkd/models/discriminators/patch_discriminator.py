@@ -2,7 +2,7 @@ from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmdet.registry import MODELS
+from mmkd.registry import MODELS
 from mmengine.model import BaseModule
 from torch.nn.utils.parametrizations import spectral_norm
 

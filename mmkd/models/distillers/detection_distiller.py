@@ -8,6 +8,7 @@ from mmdet.registry import MODELS
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 
+from mmkd import registry
 from ..losses import check_loss_weight
 from .base_distiller import BaseDistiller, unwrap
 from .utils import signature_default, with_defaults
@@ -88,7 +89,7 @@ def dense_cls_branch(head: nn.Module):
     return cls_scores
 
 
-@MODELS.register_module()
+@registry.MODELS.register_module()
 class DetectionDistiller(BaseDistiller):
     """Feature, adversarial and logit distillation for any detector with a
     neck (one-stage, two-stage, anchor-free). Its defaults are KTAN's.

@@ -1,7 +1,7 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmdet.registry import MODELS
+from mmkd.registry import MODELS
 
 from .utils import check_loss_weight
 
