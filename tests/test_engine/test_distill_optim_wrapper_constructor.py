@@ -1,6 +1,11 @@
+import pytest
+import torch
 from mmdet.registry import MODELS
+from mmengine.optim import OptimWrapperDict
 
 from mmkd.engine import DistillOptimWrapperConstructor
+from mmkd.models.distillers import DetectionDistiller
+from mmkd.models.distillers.base_distiller import Update
 
 
 def test_without_discriminator_only_the_student_wrapper(distiller_cfg):
@@ -25,3 +30,52 @@ def test_student_paramwise_cfg_applies(distiller_cfg):
     # the discriminator's optimizer is its own
     assert all(g['lr'] == 1e-4
                for g in wrappers['disc'].optimizer.param_groups)
+
+
+class ThreeParts(DetectionDistiller):
+    """A method with one more part and update of its own: nothing outside
+    this class changes (core train_step, constructor)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.critic = torch.nn.Linear(3, 1)
+
+    def parts(self):
+        return dict(super().parts(), critic=['critic'])
+
+    def updates(self):
+        return super().updates() + [Update(
+            'critic', 'critic',
+            lambda state: {'critic.loss': self.critic(
+                torch.ones(1, 3)).pow(2).sum()},
+            times=2, log_prefix='critic.')]
+
+
+def test_a_method_declares_its_own_parts_and_updates(distiller_cfg, batch):
+    cfg = distiller_cfg()
+    cfg.pop('type')
+    model = ThreeParts(**cfg)
+    optim = DistillOptimWrapperConstructor(
+        dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01),
+             disc=dict(optimizer=dict(type='Adam', lr=1e-3)),
+             critic=dict(optimizer=dict(type='SGD', lr=0.1))))(model)
+    assert set(optim.keys()) == {'student', 'disc', 'critic'}
+    before = model.critic.weight.clone()
+    log = model.train_step(batch, optim)
+    assert {'critic.loss', 'disc.loss_d', 'distill.loss_feat'} <= set(log)
+    assert not torch.equal(before, model.critic.weight)
+    # its part needs an optimizer, and a trainable child needs a part
+    with pytest.raises(ValueError, match="no 'critic' entry"):
+        DistillOptimWrapperConstructor(
+            dict(optimizer=dict(type='SGD', lr=0.01),
+                 disc=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+    with pytest.raises(TypeError, match=r"parts \['student', 'disc', "
+                       r"'critic'\]"):
+        model.train_step(batch, OptimWrapperDict(student=optim['student'],
+                                                 disc=optim['disc']))
+    model.parts = lambda: dict(student=['student', 'adapter'],
+                               disc=['discriminator'])
+    with pytest.raises(ValueError, match=r"in no optimizer part: \['critic'"):
+        DistillOptimWrapperConstructor(
+            dict(optimizer=dict(type='SGD', lr=0.01),
+                 disc=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)

@@ -2,56 +2,78 @@ import copy
 from typing import Optional
 
 import torch.nn as nn
-from mmkd.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+
+from mmkd.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+
+def is_part_cfg(value) -> bool:
+    """An entry of ``optim_wrapper`` that is itself an optim wrapper config
+    (it has an ``optimizer``): the config of a part besides the student."""
+    return isinstance(value, dict) and 'optimizer' in value
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class DistillOptimWrapperConstructor:
-    """One optim wrapper for the student side, one for the discriminator.
+    """One optim wrapper per part the distiller declares (its ``parts()``).
 
     The student's own ``optim_wrapper`` config stays as it is (usually
-    inherited from the student's ``_base_``); the distillation config adds
-    the constructor and the discriminator's wrapper::
+    inherited from the student's ``_base_``) and trains the ``student``
+    part (the student and, for KTAN, the T2S adapters) with the student's
+    ``paramwise_cfg``; the distillation config adds the constructor and an
+    entry per other part, named as the part::
 
         optim_wrapper = dict(
             constructor='DistillOptimWrapperConstructor',
             disc=dict(optimizer=dict(type='Adam', lr=1e-4,
                                      betas=(0.5, 0.999))))
 
-    ``student`` updates every trainable part of the distiller except the
-    discriminator (the student and the T2S adapter), with the student's
-    ``paramwise_cfg``; ``disc`` updates the discriminator. A model without
-    discriminator gets only ``student``.
+    A part the model trains without an entry, or a trainable child in no
+    part, is an error; an entry for a part the model does not have (e.g.
+    ``disc`` with ``discriminator=None``) is ignored. Nothing here knows a
+    method's attribute names.
     """
 
     def __init__(self,
                  optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None):
         cfg = copy.deepcopy(dict(optim_wrapper_cfg))
-        self.disc_cfg = cfg.pop('disc', None)
-        if self.disc_cfg is not None:
-            self.disc_cfg = dict(self.disc_cfg)
-            self.disc_cfg.setdefault('type', 'OptimWrapper')
+        self.part_cfgs = {k: dict(cfg.pop(k)) for k in list(cfg)
+                          if is_part_cfg(cfg[k])}
+        for part in self.part_cfgs.values():
+            part.setdefault('type', 'OptimWrapper')
         self.student_cfg = cfg
         self.paramwise_cfg = paramwise_cfg
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
         model = getattr(model, 'module', model)
-        disc = getattr(model, 'discriminator', None)
-        if disc is not None and self.disc_cfg is None:
+        parts = model.active_parts() if hasattr(model, 'active_parts') \
+            else dict(student=[n for n, _ in model.named_children()])
+        missing = [p for p in parts if p != 'student'
+                   and p not in self.part_cfgs]
+        if missing:
+            p = missing[0]
             raise ValueError(
-                'The model has a discriminator but optim_wrapper has no '
-                "'disc' entry: add disc=dict(optimizer=dict(type='Adam', "
-                'lr=1e-4, betas=(0.5, 0.999))).')
-        # the student side: every child but the discriminator
-        student_side = nn.Module()
-        for name, child in model.named_children():
-            if child is not disc:
-                student_side.add_module(name, child)
-        wrappers = dict(student=DefaultOptimWrapperConstructor(
-            self.student_cfg, self.paramwise_cfg)(student_side))
-        if disc is not None:
-            wrappers['disc'] = DefaultOptimWrapperConstructor(self.disc_cfg)(
-                disc)
+                f"The model trains a part '{p}' ({', '.join(parts[p])}) but "
+                f"optim_wrapper has no '{p}' entry: add {p}=dict(optimizer="
+                "dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))).")
+        claimed = {c for children in parts.values() for c in children}
+        stray = [name for name, child in model.named_children()
+                 if name not in claimed and any(
+                     p.requires_grad for p in child.parameters())]
+        if stray:
+            raise ValueError(
+                f'{type(model).__name__} has trainable children in no '
+                f'optimizer part: {stray}. Declare them in its parts().')
+        wrappers = {}
+        for part, children in parts.items():
+            side = nn.Module()  # keeps the names paramwise_cfg matches
+            for name in children:
+                side.add_module(name, getattr(model, name))
+            if part == 'student':
+                wrappers[part] = DefaultOptimWrapperConstructor(
+                    self.student_cfg, self.paramwise_cfg)(side)
+            else:
+                wrappers[part] = DefaultOptimWrapperConstructor(
+                    self.part_cfgs[part])(side)
         return OptimWrapperDict(**wrappers)

@@ -1,5 +1,5 @@
 import logging
-from typing import Dict, List, Optional, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Union
 
 import torch
 import torch.distributed as dist
@@ -8,6 +8,7 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapperDict
 
 from ..teacher import (build_teacher, load_teacher_weights,
                        on_this_machine)
@@ -42,6 +43,36 @@ def _without_wrappers(module, state_dict, prefix, local_metadata):
                 break
         state_dict[key] = value
     return state_dict
+
+
+class Update(NamedTuple):
+    """One optimizer update of a training iteration, as a method declares
+    it (:meth:`BaseDistiller.updates`); the core's ``train_step`` runs them
+    in order.
+
+    Args:
+        name: For the log (``'student'``, ``'discriminator'``).
+        part: The optim wrapper it steps: a key of
+            :meth:`BaseDistiller.parts`.
+        losses: ``state -> losses``. ``state`` holds the preprocessed batch
+            (``inputs``, ``data_samples``) and whatever the iteration's
+            earlier updates put there (handed on explicitly, not through
+            attributes).
+        times: How many times it runs per iteration.
+        active: Whether it runs this iteration.
+        learn: Whether it steps its optimizer; when not, its losses are
+            computed without gradients and logged (e.g. the student during
+            a discriminator warm-up).
+        log_prefix: Only the losses whose names start with it are logged
+            (None: all, with the total ``loss``).
+    """
+    name: str
+    part: str
+    losses: Callable[[dict], Dict[str, torch.Tensor]]
+    times: int = 1
+    active: Callable[[], bool] = lambda: True
+    learn: Callable[[], bool] = lambda: True
+    log_prefix: Optional[str] = None
 
 
 class BaseDistiller(BaseModel):
@@ -231,6 +262,76 @@ class BaseDistiller(BaseModel):
                 'work_dir, are those of finite steps. Lower the learning '
                 'rate or the distillation loss weights (or warm them up '
                 'with DistillLossWeightHook), then resume.')
+
+    # ------------------------------------------------- the training protocol
+    def parts(self) -> Dict[str, List[str]]:
+        """The optimizer parts: each optim wrapper's name and the children
+        it trains. ``'student'`` (the student's own optimizer config) is
+        always one; a part whose children are all None is left out."""
+        raise NotImplementedError
+
+    def updates(self) -> List[Update]:
+        """The optimizer updates of one iteration, in order."""
+        raise NotImplementedError
+
+    def active_parts(self) -> Dict[str, List[str]]:
+        return {part: [c for c in children if getattr(self, c) is not None]
+                for part, children in self.parts().items()
+                if part == 'student' or any(
+                    getattr(self, c) is not None for c in children)}
+
+    def optim_parts(self, optim_wrapper) -> dict:
+        """The optim wrapper of each part; a clear error when the run's
+        optim_wrapper does not have them."""
+        parts = list(self.active_parts())
+        if isinstance(optim_wrapper, OptimWrapperDict):
+            if set(parts) <= set(optim_wrapper.keys()):
+                return {p: optim_wrapper[p] for p in parts}
+        elif parts == ['student']:
+            return dict(student=optim_wrapper)
+        got = type(optim_wrapper).__name__ + (
+            f' with {list(optim_wrapper.keys())}'
+            if isinstance(optim_wrapper, OptimWrapperDict) else '')
+        raise TypeError(
+            f'{type(self).__name__} trains {len(parts)} parts {parts}, each '
+            "with its own optimizer: set optim_wrapper=dict(constructor="
+            "'DistillOptimWrapperConstructor', ...) with an entry for each "
+            'part besides the student (e.g. disc=dict(optimizer=...)); got '
+            f'{got}.')
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """Run the method's :meth:`updates` in order: the batch is
+        preprocessed once (in the first update's optim context), each
+        update is stepped through its part's optim wrapper unless its
+        losses are not finite (then skipped and counted), and only what
+        the iteration computed is logged."""
+        self.check_base_hooks()
+        optims = self.optim_parts(optim_wrapper)
+        state, log_vars, skipped = {}, {}, False
+        for update in self.updates():
+            if not update.active():
+                continue
+            optim, learn = optims[update.part], update.learn()
+            for _ in range(update.times):
+                grad = torch.enable_grad() if learn else torch.no_grad()
+                with optim.optim_context(self), grad:
+                    if not state:
+                        state.update(self.data_preprocessor(data, True))
+                    losses = update.losses(state)
+                    loss, log = self.parse_losses(losses)
+                if not learn:
+                    continue
+                if not self.all_finite(losses, update.name):
+                    skipped = True
+                    break
+                optim.update_params(loss)
+            log_vars.update((k, v) for k, v in log.items()
+                            if update.log_prefix is None
+                            or k.startswith(update.log_prefix))
+        self.count_skips(skipped)
+        self.num_iters += 1
+        self.forget_stale_logs(log_vars)
+        return log_vars
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Refuse a checkpoint that is not a distiller's (e.g. a plain

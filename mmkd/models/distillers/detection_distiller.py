@@ -6,11 +6,10 @@ import torch
 import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.logging import print_log
-from mmengine.optim import OptimWrapperDict
 
 from mmkd import registry
 from ..losses import check_loss_weight
-from .base_distiller import BaseDistiller, unwrap
+from .base_distiller import BaseDistiller, Update, unwrap
 from .utils import signature_default, with_defaults
 
 
@@ -516,60 +515,31 @@ class DetectionDistiller(BaseDistiller):
             'disc.score_fake': sum(f.mean() for f in fake).detach() / n,
         }
 
-    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
-        """One student update, then ``d_steps`` discriminator updates.
+    # ------------------------------------------- parts and updates (core)
+    def parts(self) -> Dict[str, List[str]]:
+        return dict(student=['student', 'adapter'], disc=['discriminator'])
 
-        ``train_student``/``train_disc`` switch either update off (the
-        discriminator warm-up trains only the discriminator); once
-        distillation is off only the student's task losses are trained.
-        An update whose losses are not finite is skipped.
+    def updates(self) -> List[Update]:
+        """One student update (task + distillation losses), then
+        ``d_steps`` discriminator updates on the same adapted maps.
+        ``train_student``/``train_disc`` switch either off (the
+        discriminator warm-up computes the student's losses without
+        stepping it); once distillation is off only the student's task
+        losses are trained."""
+        return [
+            Update('student', 'student', self._student_update,
+                   learn=lambda: self.train_student),
+            Update('discriminator', 'disc', self._discriminator_update,
+                   times=self.d_steps, log_prefix='disc.',
+                   active=lambda: (self.discriminator is not None
+                                   and self.train_disc
+                                   and self.distill_enabled)),
+        ]
 
-        Args:
-            optim_wrapper: ``OptimWrapperDict`` with ``student`` (student and
-                adapter) and ``disc``, as ``DistillOptimWrapperConstructor``
-                builds it; a single ``OptimWrapper`` without discriminator.
-        """
-        self.check_base_hooks()
-        s_optim, d_optim = self._split_optim_wrapper(optim_wrapper)
-        grad = torch.enable_grad() if self.train_student else torch.no_grad()
-        with s_optim.optim_context(self), grad:
-            data = self.data_preprocessor(data, True)
-            losses, adapted, t_feats = self._forward_train(
-                data['inputs'], data['data_samples'])
-        loss, log_vars = self.parse_losses(losses)
-        skipped = False
-        if self.train_student:
-            if self.all_finite(losses, 'student'):
-                s_optim.update_params(loss)
-            else:
-                skipped = True
-        if (d_optim is not None and self.train_disc
-                and self.distill_enabled):
-            for _ in range(self.d_steps):
-                with d_optim.optim_context(self):
-                    d_losses = self.discriminator_loss(adapted, t_feats)
-                    d_loss, d_log = self.parse_losses(d_losses)
-                if not self.all_finite(d_losses, 'discriminator'):
-                    skipped = True
-                    break
-                d_optim.update_params(d_loss)
-            log_vars.update(
-                (k, v) for k, v in d_log.items() if k.startswith('disc.'))
-        self.count_skips(skipped)
-        self.num_iters += 1
-        self.forget_stale_logs(log_vars)
-        return log_vars
+    def _student_update(self, state: dict) -> Dict[str, torch.Tensor]:
+        losses, state['adapted'], state['t_feats'] = self._forward_train(
+            state['inputs'], state['data_samples'])
+        return losses
 
-    def _split_optim_wrapper(self, optim_wrapper):
-        if self.discriminator is None:
-            if isinstance(optim_wrapper, OptimWrapperDict):
-                return optim_wrapper['student'], None
-            return optim_wrapper, None
-        if not (isinstance(optim_wrapper, OptimWrapperDict)
-                and {'student', 'disc'} <= set(optim_wrapper.keys())):
-            raise TypeError(
-                'Adversarial distillation trains two parts: set optim_wrapper='
-                "dict(constructor='DistillOptimWrapperConstructor', ...) so "
-                "that it builds the 'student' and 'disc' optimizers; got "
-                f'{type(optim_wrapper).__name__}.')
-        return optim_wrapper['student'], optim_wrapper['disc']
+    def _discriminator_update(self, state: dict) -> Dict[str, torch.Tensor]:
+        return self.discriminator_loss(state['adapted'], state['t_feats'])

@@ -10,8 +10,14 @@ from mmengine.hub import get_config
 
 
 def signature_default(cls, name: str):
-    """The default value of ``cls.__init__``'s argument ``name``."""
-    return inspect.signature(cls.__init__).parameters[name].default
+    """The default value of the argument ``name`` of ``cls.__init__``, or
+    of the first base class whose ``__init__`` names it (a subclass may
+    take ``**kwargs``)."""
+    for klass in cls.__mro__:
+        param = inspect.signature(klass.__init__).parameters.get(name)
+        if param is not None:
+            return param.default
+    raise KeyError(f'{cls.__name__} has no argument {name!r}')
 
 
 def with_defaults(cfg: Optional[dict], default: Optional[dict],
