@@ -93,15 +93,14 @@ def is_url(path) -> bool:
 
 
 def cached_download(url: str) -> str:
-    """The local copy of ``url`` in ``$TORCH_HOME/checkpoints`` (default
-    ``~/.cache/torch/checkpoints``), where mmengine caches its
-    ``http(s)://`` checkpoints, downloaded once (by rank 0 first under
-    DDP)."""
+    """The local copy of ``url`` in torch's hub cache
+    (``$TORCH_HOME/hub/checkpoints``, default
+    ``~/.cache/torch/hub/checkpoints``), where mmengine (through torch's
+    ``load_state_dict_from_url``) caches its ``http(s)://`` checkpoints,
+    downloaded once (by rank 0 first under DDP)."""
     import torch.distributed as dist
-    from torch.hub import download_url_to_file
-    home = os.getenv('TORCH_HOME') or osp.join(
-        os.getenv('XDG_CACHE_HOME', '~/.cache'), 'torch')
-    cached = osp.join(osp.expanduser(home), 'checkpoints',
+    from torch.hub import download_url_to_file, get_dir
+    cached = osp.join(get_dir(), 'checkpoints',
                       osp.basename(urlparse(url).path) or 'checkpoint.pth')
     os.makedirs(osp.dirname(cached), exist_ok=True)
     group = (dist.is_available() and dist.is_initialized()

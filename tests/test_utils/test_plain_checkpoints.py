@@ -216,7 +216,7 @@ def test_http_teacher_checkpoint_is_cached_and_loaded_safely(
     model = MODELS.build(distiller_cfg(teacher_ckpt=f'{url}/teacher.pth'))
     model.train()  # training loads (and downloads) the teacher
     assert same(model.teacher, state_of(plain_det['ckpt']))
-    cached = tmp_path / 'hub' / 'checkpoints' / 'teacher.pth'
+    cached = tmp_path / 'hub' / 'hub' / 'checkpoints' / 'teacher.pth'
     assert cached.read_bytes() == data
     # a code-running pickle behind a URL is refused like a local one
     torch.save({'state_dict': {}, 'x': ReachesFurther()},
