@@ -1,6 +1,6 @@
 """The teacher, handled in one place: built, loaded on CPU, frozen."""
 import os.path as osp
-from typing import Optional, Union
+from typing import Union
 
 import torch.nn as nn
 from mmdet.registry import MODELS
@@ -61,17 +61,14 @@ def load_teacher_weights(teacher: nn.Module, ckpt: str) -> None:
     teacher.load_state_dict(state, strict=True)
 
 
-def build_teacher(teacher: Union[str, dict, Config],
-                  teacher_ckpt: Optional[str] = None) -> nn.Module:
-    """Build the teacher frozen, and load ``teacher_ckpt`` into it on CPU
-    when one is given.
+def build_teacher(teacher: Union[str, dict, Config]) -> nn.Module:
+    """Build the teacher frozen; :func:`load_teacher_weights` loads its
+    checkpoint (on CPU), when the distiller asks for it.
 
     The returned model is in eval mode with ``requires_grad=False``
     everywhere. Its ``init_weights`` is never called (the distiller keeps it
     outside its module tree), so the loaded weights cannot be overwritten.
     """
     model = MODELS.build(teacher_model_cfg(teacher))
-    if teacher_ckpt is not None:
-        load_teacher_weights(model, teacher_ckpt)
     model.requires_grad_(False)
     return model.eval()

@@ -194,12 +194,9 @@ def _refusal(what: str, path: str, kind: str, name: str) -> str:
             'numbers, strings, numpy arrays, mmengine log buffers). '
             'Unpickling such an object can run arbitrary code, so mmkd '
             'loads checkpoints with torch.load(weights_only=True) and '
-            'an explicit allow-list. If you trust where this file comes '
-            'from, either allow-list that class with torch.'
-            'serialization.add_safe_globals([...]) in a module of your '
-            f'custom_imports, or name the file in {TRUST_ENV} '
-            f'(paths separated by "{os.pathsep}") to load it with '
-            'weights_only=False.')
+            'an explicit allow-list. A class you trust can be allow-listed '
+            'with torch.serialization.add_safe_globals([...]) in a module '
+            f'of your custom_imports. {trust}')
 
 
 class UnsafeCheckpointError(RuntimeError):
