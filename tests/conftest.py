@@ -3,7 +3,6 @@ import copy
 
 import pytest
 import torch
-from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
 from mmengine.config import ConfigDict
@@ -138,6 +137,40 @@ def faster_rcnn(width=8, neck_channels=16, num_classes=NUM_CLASSES):
 
 DETECTORS = dict(retinanet=retinanet, fcos=fcos, faster_rcnn=faster_rcnn)
 
+CLS_PREPROCESSOR = dict(type='ClsDataPreprocessor',
+                        mean=[125.3, 123.0, 113.9], std=[63.0, 62.1, 66.7],
+                        to_rgb=False)
+
+
+def classifier(backbone, channels, num_classes=NUM_CLASSES):
+    """An MMPretrain ImageClassifier as its zoo configs write it."""
+    return dict(
+        type='ImageClassifier',
+        data_preprocessor=CLS_PREPROCESSOR,
+        backbone=backbone,
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes,
+                  in_channels=channels,
+                  loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+
+
+def cifar_resnet(width=8, depth=8):
+    """A CIFAR ResNet-8 of stage widths ``width * (1, 2, 4)``."""
+    widths = (width, width, 2 * width, 4 * width)
+    return classifier(dict(type='CIFARResNet', depth=depth, widths=widths),
+                      4 * width)
+
+
+def mmpretrain_resnet(width=8):
+    """MMPretrain's own ResNet-18 (4 stages), narrowed."""
+    return classifier(dict(type='ResNet', depth=18, base_channels=width,
+                           num_stages=4, out_indices=(3, ), style='pytorch'),
+                      8 * width)
+
+
+CLASSIFIERS = dict(cifar_resnet=cifar_resnet,
+                   mmpretrain_resnet=mmpretrain_resnet)
+
 
 @pytest.fixture(scope='session')
 def make_teacher_ckpt(tmp_path_factory):
@@ -149,9 +182,9 @@ def make_teacher_ckpt(tmp_path_factory):
         if key not in cache:
             torch.manual_seed(0)
             path = tmp_path_factory.mktemp('teacher') / 'teacher.pth'
-            torch.save(
-                dict(state_dict=MODELS.build(ConfigDict(
-                    copy.deepcopy(model_cfg))).state_dict()), path)
+            from mmkd.models.distillers.utils import build_model
+            torch.save(dict(state_dict=build_model(ConfigDict(
+                copy.deepcopy(model_cfg))).state_dict()), path)
             cache[key] = str(path)
         return cache[key]
 
@@ -164,18 +197,38 @@ def distiller_cfg(make_teacher_ckpt):
     student of detector ``kind`` (teacher neck 32 channels, student 16)."""
 
     def cfg(kind='retinanet', **kwargs):
-        teacher = DETECTORS[kind](width=16, neck_channels=32)
+        if kind in CLASSIFIERS:
+            teacher, student = CLASSIFIERS[kind](16), CLASSIFIERS[kind]()
+        else:
+            teacher = DETECTORS[kind](width=16, neck_channels=32)
+            student = DETECTORS[kind]()
         out = dict(
             type='DetectionDistiller',
-            student=DETECTORS[kind](),
+            student=student,
             teacher=teacher,
             teacher_ckpt=make_teacher_ckpt(teacher),
-            probe_size=128,
+            probe_size=128 if kind in DETECTORS else 32,
             adv_warmup_iters=0)
         out.update(kwargs)
         return out
 
     return cfg
+
+
+def cls_batch(batch_size=4, size=32, num_classes=NUM_CLASSES, seed=0):
+    """A batch as MMPretrain's PackInputs makes it."""
+    from mmpretrain.structures import DataSample
+    gen = torch.Generator().manual_seed(seed)
+    return dict(
+        inputs=[torch.randint(0, 256, (3, size, size), generator=gen,
+                              dtype=torch.uint8) for _ in range(batch_size)],
+        data_samples=[DataSample().set_gt_label(i % num_classes)
+                      for i in range(batch_size)])
+
+
+def batch_for(kind, **kwargs):
+    return cls_batch(**kwargs) if kind in CLASSIFIERS else packed_batch(
+        **kwargs)
 
 
 def packed_batch(batch_size=2, size=64, num_classes=NUM_CLASSES, seed=0):

@@ -3,9 +3,9 @@ import glob
 import os.path as osp
 
 import pytest
-from mmdet.registry import MODELS
 from mmengine.config import Config
 
+from mmkd.models.distillers.utils import build_model
 from mmkd.models.teacher import teacher_model_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -41,5 +41,5 @@ def test_config_builds(path, make_teacher_ckpt):
                  if 'type' in h]
         assert {'RandomStateHook', 'StudentCheckpointHook',
                 'RunGuardHook'} <= set(hooks)
-    model = MODELS.build(model_cfg)
+    model = build_model(model_cfg)
     assert model is not None

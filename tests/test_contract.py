@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 from mmkd.registry import (HOOKS, MODEL_WRAPPERS, MODELS,
                            OPTIM_WRAPPER_CONSTRUCTORS)
 
-from .conftest import packed_batch
+from .conftest import batch_for, packed_batch
 from .runs import run_config
 
 
@@ -76,15 +76,90 @@ def check_discriminator(cfg, _):
     assert all(f.grad is not None for f in feats)
 
 
+def check_feature_loss(cfg, _):
+    loss = MODELS.build(cfg)
+    s, t = loss_pair((2, 6, 5, 5))
+    value = loss(s, t)
+    assert value.dim() == 0 and torch.isfinite(value) and value > 0
+    value.backward()
+    assert s.grad is not None and t.grad is None  # never the teacher
+    assert loss(t.detach(), t.detach()).abs().item() < 1e-6
+    # a student map of another size is brought to the teacher's
+    small = torch.randn(2, 6, 3, 3, requires_grad=True)
+    assert torch.isfinite(loss(small, t))
+
+
+def check_backbone(cfg, _):
+    backbone = MODELS.build(dict(cfg, out_indices=(0, 1, 2)))
+    x = torch.randn(2, 3, 32, 32, requires_grad=True)
+    outs = backbone(x)
+    assert len(outs) == 3 and all(o.dim() == 4 for o in outs)
+    sides = [o.shape[-1] for o in outs]
+    assert sides == sorted(sides, reverse=True) and sides[0] > sides[-1]
+    outs[-1].sum().backward()
+    assert x.grad is not None
+    assert len(backbone.res_layers) >= 3  # the stages mmkd distils
+
+
 def check_distiller(cfg, distiller_cfg):
-    model = MODELS.build(copy.deepcopy(distiller_cfg(type=cfg['type'])))
-    data = model.data_preprocessor(packed_batch(), True)
-    losses = model(data['inputs'], data['data_samples'], mode='loss')
-    total, _ = model.parse_losses(losses)
-    assert torch.isfinite(total)
-    total.backward()
-    assert all(p.grad is None for p in model.teacher.parameters())
-    assert any(p.grad is not None for p in model.student.parameters())
+    """Every distiller on a detector and a classifier: finite losses,
+    gradients reach the student and its helpers and never the teacher,
+    each optimizer part updates only its own modules, checkpoint keys are
+    the declared children's, predict goes to the student, and the exported
+    student predicts the same as a plain model."""
+    import inspect
+    from mmkd.engine import DistillOptimWrapperConstructor
+    from mmkd.models.distillers.utils import build_model
+    from mmkd.utils.checkpoint import extract_student_state
+    cls = MODELS.get(cfg['type'])
+    for kind in ('retinanet', 'cifar_resnet'):
+        args = distiller_cfg(kind, **cfg)
+        if 'adv_warmup_iters' not in inspect.signature(cls).parameters:
+            args.pop('adv_warmup_iters')
+        model = MODELS.build(copy.deepcopy(args))
+        batch = batch_for(kind)
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        losses = model(data['inputs'], data['data_samples'], mode='loss')
+        assert any(k.startswith('distill.') for k in losses), kind
+        total, _ = model.parse_losses(losses)
+        assert torch.isfinite(total)
+        total.backward()
+        assert all(p.grad is None for p in model.teacher.parameters())
+        assert any(p.grad is not None for p in model.student.parameters())
+        helpers = model.active_parts()['student'][1:]
+        for name in helpers:
+            assert all(p.grad is not None
+                       for p in getattr(model, name).parameters()), name
+        model.zero_grad(set_to_none=True)
+        optim = DistillOptimWrapperConstructor(dict(
+            optimizer=dict(type='SGD', lr=0.1),
+            disc=dict(optimizer=dict(type='SGD', lr=0.1))))(model)
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        teacher = [p.clone() for p in model.teacher.parameters()]
+        model.train_step(copy.deepcopy(batch), optim)
+        changed = {k.split('.')[0] for k, v in model.state_dict().items()
+                   if v.is_floating_point() and not torch.equal(v, before[k])}
+        declared = {c for cs in model.active_parts().values() for c in cs}
+        assert changed <= declared and 'student' in changed, (kind, changed)
+        assert all(torch.equal(a, b)
+                   for a, b in zip(teacher, model.teacher.parameters()))
+        assert {k.split('.')[0] for k in before} <= declared | {'num_iters'}
+        model.eval()
+        data = model.data_preprocessor(copy.deepcopy(batch), False)
+        plain = build_model(args['student'])
+        plain.load_state_dict(extract_student_state(model.state_dict()))
+        plain.eval()
+        with torch.no_grad():
+            ours = model(data['inputs'], data['data_samples'], mode='tensor')
+            theirs = plain(data['inputs'], data['data_samples'],
+                           mode='tensor')
+        ours = ours if isinstance(ours, (list, tuple)) else [ours]
+        theirs = theirs if isinstance(theirs, (list, tuple)) else [theirs]
+        flat = [torch.as_tensor(x) for o in ours for x in (
+            o if isinstance(o, (list, tuple)) else [o])]
+        flat_theirs = [torch.as_tensor(x) for o in theirs for x in (
+            o if isinstance(o, (list, tuple)) else [o])]
+        assert all(torch.equal(a, b) for a, b in zip(flat, flat_theirs))
 
 
 def check_hook(cfg, distiller_cfg, tmp_path, shapes_root):
@@ -139,6 +214,18 @@ CONTRACTS = {
                                check_discriminator),
         'DetectionDistiller': (dict(type='DetectionDistiller'),
                                check_distiller),
+        'KTAN': (dict(type='KTAN'), check_distiller),
+        'TeacherDistiller': (dict(
+            type='TeacherDistiller', loss_feat=dict(type='FeatureMSELoss'),
+            loss_kd=dict(type='KDLoss', temperature=4)), check_distiller),
+        'FeatureMSELoss': (dict(type='FeatureMSELoss'), check_feature_loss),
+        'ATLoss': (dict(type='ATLoss'), check_feature_loss),
+        'CWDLoss': (dict(type='CWDLoss', tau=2.0), check_feature_loss),
+        'PKDLoss': (dict(type='PKDLoss'), check_feature_loss),
+        'CIFARResNet': (dict(type='CIFARResNet', depth=8), check_backbone),
+        'CIFARWideResNet': (dict(type='CIFARWideResNet', depth=10,
+                                 widen_factor=1), check_backbone),
+        'CIFARVGG': (dict(type='CIFARVGG', depth=8), check_backbone),
     },
     OPTIM_WRAPPER_CONSTRUCTORS: {
         'DistillOptimWrapperConstructor': (None, None),  # below

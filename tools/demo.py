@@ -2,6 +2,7 @@
 
     python tools/demo.py                       # generated shapes data
     python tools/demo.py --data-root ../shared/data/raccoon   # any COCO set
+    python tools/demo.py --task cls            # scikit-learn's digits: also KD
 
 Trains the three models of ``configs/demo/`` with MMDetection's Runner, as
 ``tools/train.py`` would, evaluates each with COCO mAP on the validation
@@ -31,19 +32,31 @@ TEACHER = osp.join(CONFIGS, 'retinanet_r18_fpn_12e_shapes.py')
 STUDENT = osp.join(CONFIGS, 'retinanet_r18-w16_fpn-64_12e_shapes.py')
 KTAN = osp.join(CONFIGS,
                 'ktan_retinanet-r18_retinanet-r18-w16_fpn-64_12e_shapes.py')
+CLS_TEACHER = osp.join(CONFIGS, 'resnet8-w16_digits.py')
+CLS_STUDENT = osp.join(CONFIGS, 'resnet8_digits.py')
+CLS_KTAN = osp.join(CONFIGS, 'ktan_resnet8-w16_resnet8_digits.py')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description='Train a teacher, a student and a KTAN student; compare.')
-    parser.add_argument('--data-root', help='a COCO-format dataset')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--epochs', type=int, default=12)
+    parser.add_argument('--task', choices=['det', 'cls'], default='det',
+                        help='detection (default) or classification')
+    parser.add_argument('--data-root', help='a COCO-format dataset (det)')
+    parser.add_argument('--work-dir', help='default: work_dirs/demo '
+                        '(det), work_dirs/demo_cls (cls)')
+    parser.add_argument('--epochs', type=int,
+                        help='default: 12 (det), 30 (cls)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--img-size', type=int, help='training/test scale (default: 128 on '
         'the generated data, 256 on --data-root)')
-    return parser.parse_args()
+    args = parser.parse_args()
+    cls = args.task == 'cls'
+    args.work_dir = args.work_dir or ('work_dirs/demo_cls' if cls else
+                                      'work_dirs/demo')
+    args.epochs = args.epochs or (30 if cls else 12)
+    return args
 
 
 def dataset_settings(args):
@@ -120,9 +133,71 @@ def train_and_test(name, cfg, work_dir):
                 mAP50=metrics['coco/bbox_mAP_50'])
 
 
+def adapt_cls(cfg: Config, root: str, args) -> Config:
+    """Point a digits config at the run's data, schedule and seed."""
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = root
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.max_epochs = cfg.train_cfg.val_interval = args.epochs
+    cfg.param_scheduler.T_max = args.epochs
+    cfg.default_hooks.checkpoint.interval = args.epochs
+    cfg.randomness = dict(seed=args.seed)
+    return cfg
+
+
+def main_cls(args):
+    """Teacher, student alone, KTAN and KD on the 1,797 digits."""
+    from mmkd.utils.digits import make_digits_dataset
+    root = make_digits_dataset(osp.abspath(osp.join(args.work_dir, 'digits')))
+    print(f'data: {root} (scikit-learn digits, 32 px)', flush=True)
+    teacher_dir = osp.join(args.work_dir, 'teacher')
+    ktan = adapt_cls(Config.fromfile(CLS_KTAN), root, args)
+    ktan.model.teacher_ckpt = osp.join(teacher_dir,
+                                       f'epoch_{args.epochs}.pth')
+    kd = copy.deepcopy(ktan)
+    kd.model = dict(type='TeacherDistiller', student=ktan.model.student,
+                    teacher=ktan.model.teacher,
+                    teacher_ckpt=ktan.model.teacher_ckpt,
+                    loss_kd=dict(type='KDLoss', temperature=4))
+    kd.optim_wrapper.pop('disc')
+    runs = [('teacher  ResNet-8 x2 wide', CLS_TEACHER, teacher_dir),
+            ('student  ResNet-8 alone', CLS_STUDENT, 'student'),
+            ('student  ResNet-8 KTAN', ktan, 'ktan'),
+            ('student  ResNet-8 KD', kd, 'kd')]
+    rows = []
+    for name, cfg, work in runs:
+        if isinstance(cfg, str):
+            cfg = adapt_cls(Config.fromfile(cfg), root, args)
+        start = time.time()
+        cfg.work_dir = osp.join(args.work_dir, work)
+        print(f'\n===== {name}: training ({args.epochs} epochs) in '
+              f'{cfg.work_dir} =====', flush=True)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        minutes = (time.time() - start) / 60
+        top1 = runner.test()['accuracy/top1']
+        model = getattr(runner.model, 'student', runner.model)
+        rows.append(dict(name=name, top1=top1, minutes=minutes, params=sum(
+            p.numel() for p in model.parameters()) / 1e6))
+    exported = osp.join(args.work_dir, 'ktan_student.pth')
+    export_student(osp.join(args.work_dir, 'ktan',
+                            f'epoch_{args.epochs}.pth'), exported)
+    print('\n| model | params (M) | top-1 (%) | train min |')
+    print('|---|---|---|---|')
+    for r in rows:
+        print(f'| {r["name"]} | {r["params"]:.3f} | {r["top1"]:.2f} | '
+              f'{r["minutes"]:.1f} |')
+    print(f'\nKTAN vs student alone: {rows[2]["top1"] - rows[1]["top1"]:+.2f}'
+          f'; KD vs student alone: {rows[3]["top1"] - rows[1]["top1"]:+.2f}')
+    print(f'Exported student: {exported} (loads with '
+          f'{osp.join(args.work_dir, "ktan", "student_config.py")})')
+
+
 def main():
     args = parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
+    if args.task == 'cls':
+        return main_cls(args)
     data = dataset_settings(args)
     print(f'data: {data["root"]} (scale {data["scale"]})', flush=True)
 

@@ -63,6 +63,8 @@ log "mmengine $MMENGINE, mmdet $MMDET, mmpretrain $MMPRETRAIN, mmkd"
 # pkg_resources, which setuptools 81 removed.
 "${PIP[@]}" "setuptools>=77,<81"
 "${PIP[@]}" "mmengine==$MMENGINE" "mmdet==$MMDET" "mmpretrain==$MMPRETRAIN"
+# the classification demo's embedded data: scikit-learn's handwritten digits
+"${PIP[@]}" scikit-learn
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
 if [ "${1:-}" = "--dev" ]; then
     "${PIP[@]}" -r "$ROOT/requirements/tests.txt"

@@ -1,4 +1,5 @@
 from .adapters import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403
 from .discriminators import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -3,7 +3,6 @@ import os.path as osp
 from typing import Union
 
 import torch.nn as nn
-from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
 
 from ..utils.checkpoint import (STUDENT_PREFIX, get_state_dict, is_url,
@@ -69,6 +68,7 @@ def build_teacher(teacher: Union[str, dict, Config]) -> nn.Module:
     everywhere. Its ``init_weights`` is never called (the distiller keeps it
     outside its module tree), so the loaded weights cannot be overwritten.
     """
-    model = MODELS.build(teacher_model_cfg(teacher))
+    from .distillers.utils import build_model
+    model = build_model(teacher_model_cfg(teacher))
     model.requires_grad_(False)
     return model.eval()

@@ -321,13 +321,28 @@ def student_checkpoint(state_dict: Dict[str, torch.Tensor],
         meta=meta)
 
 
+def uses_mmkd_types(cfg) -> bool:
+    """Whether a model config names a component only mmkd registers (the
+    CIFAR backbones), so that its plain config still imports them."""
+    from mmengine.registry import MODELS
+    if isinstance(cfg, dict):
+        kind = cfg.get('type')
+        cls = MODELS.module_dict.get(kind) if isinstance(kind, str) else None
+        if cls is not None and cls.__module__.startswith('mmkd.'):
+            return True
+        return any(uses_mmkd_types(v) for v in cfg.values())
+    if isinstance(cfg, (list, tuple)):
+        return any(uses_mmkd_types(v) for v in cfg)
+    return False
+
+
 def student_config(cfg):
     """The student's own config from a distillation config: ``model`` is
     the student, and nothing refers to mmkd (plugin import, DDP wrapper,
     optimizer constructor, mmkd hooks, checkpoint backend), so plain
     MMDetection runs it."""
     from mmengine.config import Config
-    from mmdet.registry import HOOKS
+    from mmengine.registry import HOOKS
     out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
                  else copy.deepcopy(dict(cfg)))
     out.model = out.model['student']
@@ -338,6 +353,8 @@ def student_config(cfg):
     imports = out.get('custom_imports', {}).get('imports', [])
     others = [m for m in ([imports] if isinstance(imports, str) else imports)
               if m != 'mmkd' and not m.startswith('mmkd.')]
+    if uses_mmkd_types(out.model):  # e.g. the CIFAR backbones
+        others.append('mmkd.models.backbones')
     if others:
         out.custom_imports.imports = others
     else:
@@ -347,10 +364,10 @@ def student_config(cfg):
         optim.pop('constructor')
         optim.pop('disc', None)
 
-    def from_mmkd(hook):
-        cls = HOOKS.get(hook['type']) if isinstance(hook['type'], str) \
-            else hook['type']
-        return cls is None or cls.__module__.startswith('mmkd.')
+    def from_mmkd(hook):  # mmkd's hooks are in mmengine's root registry
+        cls = HOOKS.module_dict.get(hook['type']) if isinstance(
+            hook['type'], str) else hook['type']
+        return cls is not None and cls.__module__.startswith('mmkd.')
 
     out.pop('distill_default_hooks', None)
     default_hooks = out.get('default_hooks') or {}

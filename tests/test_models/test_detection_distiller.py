@@ -52,7 +52,7 @@ def test_channels_levels_inferred(distiller_cfg):
 
 def test_two_stage_kd_is_softmax_on_roi_head(distiller_cfg):
     model = build(distiller_cfg('faster_rcnn'))
-    assert model.kd_head == 'roi' and not model.loss_kd.use_sigmoid
+    assert model.task.kd_head == 'roi' and not model.loss_kd.use_sigmoid
 
 
 def p2_student():
@@ -79,8 +79,9 @@ def grads(module):
 def test_gradients_go_where_they_belong(distiller_cfg, batch):
     model = build(distiller_cfg('retinanet'))
     data = model.data_preprocessor(batch, True)
-    losses, adapted, t_feats = model._forward_train(data['inputs'],
-                                                    data['data_samples'])
+    state = dict(data)
+    losses = model.forward_train(state)
+    adapted, t_feats = state['s_maps'], state['t_maps']
     loss, _ = model.parse_losses(losses)
     loss.backward()
     # the teacher never, the discriminator not from the student's loss
@@ -283,23 +284,23 @@ def test_all_detector_kinds_build_standalone():
 @pytest.mark.parametrize('kind', ['retinanet', 'fcos'])
 def test_teacher_kd_scores_skip_the_box_branch(kind, distiller_cfg):
     model = build(distiller_cfg(kind))
-    assert model._teacher_cls_scores.__name__ == 'cls_scores'
+    assert model.task.teacher_cls_scores.__name__ == 'cls_scores'
     torch.manual_seed(0)
     feats = [torch.randn(2, 32, s, s) for s in (8, 4, 2, 1, 1)]
     with torch.no_grad():
         full = model.teacher.bbox_head(feats)[0]
-        fast = model._teacher_cls_scores(feats)
+        fast = model.task.teacher_cls_scores(feats)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(fast, full))
 
 
 def test_teacher_kd_scores_fall_back_to_the_whole_head(distiller_cfg,
                                                        monkeypatch):
-    from mmkd.models.distillers import detection_distiller
+    from mmkd.models.tasks import detection
     # a class branch that does not reproduce the head is never used
-    monkeypatch.setattr(detection_distiller, 'dense_cls_branch',
+    monkeypatch.setattr(detection, 'dense_cls_branch',
                         lambda head: lambda feats: [f * 0 for f in feats])
     model = build(distiller_cfg('retinanet'))
-    assert model._teacher_cls_scores.__name__ == '<lambda>'
+    assert model.task.teacher_cls_scores.__name__ == '<lambda>'
 
 
 @pytest.mark.parametrize('use_sigmoid', [True, False])
@@ -311,8 +312,8 @@ def test_dense_kd_equals_reference_over_all_anchors(distiller_cfg,
     torch.manual_seed(0)
     t_feats = [torch.randn(2, 32, s, s) for s in (8, 4, 2, 1, 1)]
     s_scores = [torch.randn(2, 9 * 3, s, s) for s in (8, 4, 2)]
-    model._records['cls_scores'] = (s_scores, None)
-    got = model._kd_loss(t_feats)
+    got = model.kd_loss(dict(cls_scores=(s_scores, None)),
+                        dict(maps=t_feats))
     with torch.no_grad():
         t_scores = model.teacher.bbox_head(t_feats)[0][:3]
 

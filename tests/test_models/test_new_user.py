@@ -147,9 +147,9 @@ def test_levels_pair_by_stride_and_say_so(distiller_cfg, make_teacher_ckpt,
                                           monkeypatch, batch):
     """Faster R-CNN teacher P2-P6 (strides 4-64), RetinaNet student P3-P7
     (8-128): P3-P6 pair with P3-P6; P7 is not distilled."""
-    from mmkd.models.distillers import detection_distiller
+    from mmkd.models.distillers import teacher_distiller
     messages = []
-    monkeypatch.setattr(detection_distiller, 'print_log',
+    monkeypatch.setattr(teacher_distiller, 'print_log',
                         lambda msg, **kw: messages.append(msg))
     teacher = faster_rcnn(width=16, neck_channels=32)
     model = build(distiller_cfg(teacher=teacher, loss_kd=None,
@@ -179,14 +179,14 @@ def test_kd_across_anchor_counts_averages_each_location(
     teacher = retinanet(width=16, neck_channels=32)
     model = build(distiller_cfg('fcos', teacher=teacher,
                                 teacher_ckpt=make_teacher_ckpt(teacher)))
-    assert model.kd_anchors == [(1, 9)] * 5
+    assert model.task.kd_anchors == [(1, 9)] * 5
     model.loss_kd.use_sigmoid = use_sigmoid
     torch.manual_seed(0)
     sizes = (8, 4, 2, 1, 1)
     t_feats = [torch.randn(2, 32, s, s) for s in sizes]
     s_scores = [torch.randn(2, 3, s, s) for s in sizes]
-    model._records['cls_scores'] = (s_scores, None)
-    got = model._kd_loss(t_feats)
+    got = model.kd_loss(dict(cls_scores=(s_scores, None)),
+                        dict(maps=t_feats))
     with torch.no_grad():
         t_scores = model.teacher.bbox_head(t_feats)[0]
 

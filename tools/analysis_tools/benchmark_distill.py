@@ -119,14 +119,15 @@ def main():
     inputs = model.data_preprocessor(copy.deepcopy(batch), True)['inputs']
 
     def teacher_head():  # what KD needs from the teacher's dense head
-        if model.kd_head == 'dense':
+        if getattr(model.task, 'kd_head', None) == 'dense':
             with torch.no_grad():
-                model._teacher_cls_scores(model.teacher.extract_feat(inputs))
+                model.task.teacher_cls_scores(
+                    model.teacher.extract_feat(inputs))
 
     parts = dict(
         student_step=lambda: student.train_step(
             copy.deepcopy(batch), student_optim),
-        teacher_feat=lambda: model._teacher_features(inputs),
+        teacher_feat=lambda: model.task.teacher_forward(inputs, kd=False),
         teacher_feat_head=teacher_head,
         distill_step=lambda: finite(model.train_step(copy.deepcopy(batch),
                                                      optim)))
@@ -142,7 +143,7 @@ def main():
     med = {k: statistics.median(v) if v else 0.0 for k, v in times.items()}
     # KD's teacher head is measured with its features; isolate the head
     head = max(0.0, med.pop('teacher_feat_head') - med['teacher_feat']
-               ) if model.kd_head == 'dense' else 0.0
+               ) if getattr(model.task, 'kd_head', None) == 'dense' else 0.0
     result = dict(
         config=os.path.basename(args.config),
         img_size=args.img_size,

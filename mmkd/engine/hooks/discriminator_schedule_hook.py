@@ -38,7 +38,7 @@ class DiscriminatorScheduleHook(Hook):
     def before_train(self, runner) -> None:
         name = type(self).__name__
         distiller = distiller_of(runner, name)
-        if getattr(distiller, 'discriminator', None) is None:
+        if not any(u.adversary and u.active() for u in distiller.updates()):
             raise ValueError(f'{name}: this {type(distiller).__name__} has no '
                              'discriminator to schedule; remove the hook.')
         length = check_by_epoch(runner, self.by_epoch, name)

@@ -1,4 +1,6 @@
-from .base_distiller import BaseDistiller
-from .detection_distiller import DetectionDistiller
+from .base_distiller import BaseDistiller, Update
+from .ktan import KTAN, DetectionDistiller
+from .teacher_distiller import TeacherDistiller
 
-__all__ = ['BaseDistiller', 'DetectionDistiller']
+__all__ = ['BaseDistiller', 'DetectionDistiller', 'KTAN', 'TeacherDistiller',
+           'Update']

@@ -1,10 +1,10 @@
+import contextlib
 import logging
 from typing import Callable, Dict, List, NamedTuple, Optional, Union
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel, is_model_wrapper
@@ -12,7 +12,7 @@ from mmengine.optim import OptimWrapperDict
 
 from ..teacher import (build_teacher, load_teacher_weights,
                        on_this_machine)
-from .utils import model_cfg
+from .utils import build_model, model_cfg
 
 # The hooks every distillation run needs (configs/_base_/distill_runtime.py
 # and the method configs add them to default_hooks).
@@ -45,6 +45,19 @@ def _without_wrappers(module, state_dict, prefix, local_metadata):
     return state_dict
 
 
+@contextlib.contextmanager
+def frozen(module: nn.Module):
+    """Let gradients flow through ``module`` but not into its weights."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
 class Update(NamedTuple):
     """One optimizer update of a training iteration, as a method declares
     it (:meth:`BaseDistiller.updates`); the core's ``train_step`` runs them
@@ -65,6 +78,12 @@ class Update(NamedTuple):
             a discriminator warm-up).
         log_prefix: Only the losses whose names start with it are logged
             (None: all, with the total ``loss``).
+        adversary: A discriminator's update: it runs only while
+            distillation is on and ``train_disc`` (DiscriminatorScheduleHook)
+            is set, and logs only ``disc.*``. The other updates step only
+            while ``train_student`` is set (else their losses are computed
+            without gradients and logged, e.g. during a discriminator
+            warm-up).
     """
     name: str
     part: str
@@ -73,6 +92,7 @@ class Update(NamedTuple):
     active: Callable[[], bool] = lambda: True
     learn: Callable[[], bool] = lambda: True
     log_prefix: Optional[str] = None
+    adversary: bool = False
 
 
 class BaseDistiller(BaseModel):
@@ -134,7 +154,7 @@ class BaseDistiller(BaseModel):
             student = model_cfg(student, 'student')
             if data_preprocessor is not None:
                 student.setdefault('data_preprocessor', data_preprocessor)
-            student = MODELS.build(student)
+            student = build_model(student)
         super().__init__(
             data_preprocessor=student.data_preprocessor, init_cfg=init_cfg)
         self.student = student
@@ -158,6 +178,9 @@ class BaseDistiller(BaseModel):
         self._register_state_dict_hook(_without_wrappers)
         self.loss_scales: Dict[str, float] = {}
         self.distill_enabled = True
+        # switched by DiscriminatorScheduleHook for the adversary updates
+        self.train_student = True
+        self.train_disc = True
         self.max_nonfinite_skips = max_nonfinite_skips
         self._nonfinite_streak = 0
         self.hooks_seen = set()  # filled by mmkd's hooks in before_train
@@ -309,9 +332,12 @@ class BaseDistiller(BaseModel):
         optims = self.optim_parts(optim_wrapper)
         state, log_vars, skipped = {}, {}, False
         for update in self.updates():
-            if not update.active():
+            if not update.active() or (update.adversary and not (
+                    self.train_disc and self.distill_enabled)):
                 continue
-            optim, learn = optims[update.part], update.learn()
+            optim = optims[update.part]
+            learn = update.learn() and (update.adversary
+                                        or self.train_student)
             for _ in range(update.times):
                 grad = torch.enable_grad() if learn else torch.no_grad()
                 with optim.optim_context(self), grad:
@@ -325,9 +351,9 @@ class BaseDistiller(BaseModel):
                     skipped = True
                     break
                 optim.update_params(loss)
+            prefix = 'disc.' if update.adversary else update.log_prefix
             log_vars.update((k, v) for k, v in log.items()
-                            if update.log_prefix is None
-                            or k.startswith(update.log_prefix))
+                            if prefix is None or k.startswith(prefix))
         self.count_skips(skipped)
         self.num_iters += 1
         self.forget_stale_logs(log_vars)

@@ -4,9 +4,56 @@ import inspect
 import os.path as osp
 from typing import Optional, Union
 
-from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.hub import get_config
+from mmengine.registry import DefaultScope
+
+from mmkd.registry import MODELS
+
+TOOLBOXES = ('mmdet', 'mmpretrain')
+
+
+def toolbox_registry(scope: str):
+    """The MODELS registry of an OpenMMLab toolbox, its models registered
+    (None when the toolbox is not installed)."""
+    import importlib
+    try:
+        importlib.import_module(f'{scope}.models')
+        return importlib.import_module(f'{scope}.registry').MODELS
+    except ImportError:
+        return None
+
+
+def toolbox_of(cfg: dict) -> Optional[str]:
+    """The scope a model config belongs to: its ``_scope_`` or prefix, else
+    the first toolbox (the run's default scope first) that registers its
+    type; None for a type only mmkd registers."""
+    kind = cfg.get('type')
+    if cfg.get('_scope_'):
+        return cfg['_scope_']
+    if not isinstance(kind, str):
+        return None
+    if '.' in kind:
+        return kind.split('.')[0]
+    current = DefaultScope.get_current_instance()
+    first = [current.scope_name] if current is not None else []
+    for scope in dict.fromkeys(first + list(TOOLBOXES)):
+        registry = toolbox_registry(scope)
+        if registry is not None and kind in registry.module_dict:
+            return scope
+    return None
+
+
+def build_model(cfg: dict):
+    """Build a student or teacher in its own toolbox's scope, so that its
+    parts (e.g. ``ResNet``, which both toolboxes register) are that
+    toolbox's, whichever scope the run has."""
+    cfg = ConfigDict(copy.deepcopy(cfg))
+    scope = toolbox_of(cfg)
+    if scope is None:
+        return MODELS.build(cfg)
+    cfg.setdefault('_scope_', scope)
+    return toolbox_registry(scope).build(cfg)
 
 
 def signature_default(cls, name: str):
@@ -47,8 +94,10 @@ def with_defaults(cfg: Optional[dict], default: Optional[dict],
                 f"model.{name} has no default: give its 'type', e.g. "
                 f"model.{name}=dict(type=..., ...).")
         cfg = dict(copy.deepcopy(default), **cfg)
-    cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) \
-        else cfg['type']
+    cls = cfg['type']
+    if isinstance(cls, str):
+        scope = toolbox_of(cfg)
+        cls = (toolbox_registry(scope) if scope else MODELS).get(cls)
     if cls is None:
         raise KeyError(f"model.{name}: type {cfg['type']!r} is not "
                        'registered (is its module in custom_imports?).')
@@ -68,17 +117,19 @@ def with_defaults(cfg: Optional[dict], default: Optional[dict],
 
 
 def model_cfg(model: Union[str, dict, Config], what: str) -> ConfigDict:
-    """A model config from a config file, an ``mmdet::`` path, a full
-    config or a model dict."""
+    """A model config from a config file, an ``mmdet::``/``mmpretrain::``
+    path, a full config or a model dict."""
     if isinstance(model, str):
         if '::' not in model and not osp.isfile(model):
             raise FileNotFoundError(
                 f'{what} config {model!r} does not exist (give a config '
-                "file, an 'mmdet::' path or a model dict).")
+                "file, an 'mmdet::' or 'mmpretrain::' path or a model "
+                'dict).')
         model = get_config(model) if '::' in model else Config.fromfile(model)
     if isinstance(model, Config) or 'model' in model:
         model = model['model']
     if not isinstance(model, dict) or 'type' not in model:
-        raise ValueError(f'{what} must be a config file, an mmdet:: path or '
-                         f"a model dict with a 'type'; got {model}")
+        raise ValueError(
+            f'{what} must be a config file, an mmdet::/mmpretrain:: path '
+            f"or a model dict with a 'type'; got {model}")
     return ConfigDict(copy.deepcopy(model))

@@ -1,11 +1,11 @@
-"""Run one of MMDetection's packaged tools unchanged (mmkd's configs enable
-the plugin themselves through ``custom_imports``)."""
+"""Run MMDetection's or MMPretrain's packaged tool unchanged, whichever
+toolbox the config belongs to (mmkd's configs enable the plugin themselves
+through ``custom_imports``)."""
+import importlib
 import os
 import os.path as osp
 import runpy
 import sys
-
-import mmdet
 
 
 def init_cpu_process_group() -> None:
@@ -45,9 +45,32 @@ def empty_dataset(error: BaseException) -> bool:
     return False
 
 
+def toolbox(config: str) -> str:
+    """``'mmpretrain'`` or ``'mmdet'``: the config's ``default_scope``, else
+    the toolbox whose registry builds its model (its student's, for a
+    distiller)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    scope = cfg.get('default_scope')
+    if scope in ('mmdet', 'mmpretrain'):
+        return scope
+    model = cfg.get('model') or {}
+    model = model.get('student', model)
+    if isinstance(model, dict):
+        from mmkd.models.distillers.utils import toolbox_of
+        scope = toolbox_of(model)
+    return scope if scope in ('mmdet', 'mmpretrain') else 'mmdet'
+
+
 def run(name: str) -> None:
     init_cpu_process_group()
-    script = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', name)
+    args = [a for a in sys.argv[1:] if not a.startswith('-')]
+    if not args or not osp.isfile(args[0]):
+        pkg = 'mmdet'  # the toolbox's own script prints the usage / error
+    else:
+        pkg = toolbox(args[0])
+    package = importlib.import_module(pkg)
+    script = osp.join(osp.dirname(package.__file__), '.mim', 'tools', name)
     try:
         runpy.run_path(script, run_name='__main__')
         destroy_process_group()

@@ -1,0 +1,3 @@
+from .cifar import CIFARResNet, CIFARVGG, CIFARWideResNet
+
+__all__ = ['CIFARResNet', 'CIFARVGG', 'CIFARWideResNet']

@@ -1,0 +1,113 @@
+"""What the distillation core needs from a model, per task."""
+import contextlib
+import functools
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+
+class Recorder:
+    """Keeps what chosen modules of a model compute during one of the
+    model's own forwards (forward hooks), so a method reads features and
+    logits without running the model twice or naming module paths."""
+
+    def __init__(self):
+        self.records: Dict[str, object] = {}
+        self._on = False
+
+    def watch(self, module: nn.Module, name: str, take_input=False) -> None:
+        module.register_forward_hook(
+            functools.partial(self._keep, name, take_input))
+
+    def _keep(self, name, take_input, module, args, output) -> None:
+        if self._on:
+            self.records[name] = args[1] if take_input else output
+
+    @contextlib.contextmanager
+    def __call__(self):
+        self.records.clear()
+        self._on = True
+        try:
+            yield self.records
+        finally:
+            self._on = False
+            self.records.clear()  # nothing of an iteration outlives it
+
+
+class TaskAdapter:
+    """One task's view of a student and a teacher.
+
+    It gives the core the maps a method can distil (``maps``: their
+    channels and strides come from a probe forward), the student's maps and
+    logits from the student's own ``loss`` forward (``recording``), the
+    teacher's under ``no_grad`` (``teacher_forward``), and logits of both in
+    comparable rows (``logit_pairs``), with the pair checks whose errors
+    name the fix. Subclasses say what the maps are called (``part``,
+    ``unit``) and which models they accept.
+    """
+    part = 'model'      # "the student's <part> has 4 <unit>"
+    unit = 'maps'
+    maps_name = 'Feature maps'
+
+    def __init__(self, student: nn.Module, teacher: nn.Module):
+        self.student, self.teacher = student, teacher
+        self.student_rec, self.teacher_rec = Recorder(), Recorder()
+
+    @classmethod
+    def accepts(cls, model: nn.Module) -> bool:
+        raise NotImplementedError
+
+    def maps(self, model: nn.Module, inputs: torch.Tensor) -> List:
+        """The distillable maps of ``model`` for ``inputs``."""
+        raise NotImplementedError
+
+    def default_pairs(self, s_strides, t_strides
+                      ) -> Optional[List[Tuple[int, int]]]:
+        """The distilled pairs when a config names no levels (None: every
+        pair ``match_levels`` finds)."""
+        return None
+
+    def setup_kd(self, kd_pairs, s_strides, t_strides, loss_kd) -> None:
+        """Check that logit KD can compare the two models' class scores
+        (clear errors otherwise) and set ``loss_kd``'s sigmoid/softmax."""
+        raise NotImplementedError
+
+    def watch_student(self, kd: bool) -> None:
+        """Record the student's maps (and logits for KD) in its forward."""
+        raise NotImplementedError
+
+    def recording(self):
+        return self.student_rec()
+
+    def student_maps(self, records) -> List[torch.Tensor]:
+        return list(records['maps'])
+
+    def teacher_forward(self, inputs: torch.Tensor, kd: bool) -> dict:
+        """The teacher's maps (and what KD needs), without gradients."""
+        raise NotImplementedError
+
+    def logit_pairs(self, records, teacher_out: dict
+                    ) -> Sequence[Tuple[torch.Tensor, torch.Tensor]]:
+        """(student rows, teacher rows) of class scores, ``(n, C)`` each."""
+        raise NotImplementedError
+
+
+def task_of(student: nn.Module, teacher: nn.Module) -> TaskAdapter:
+    """The task adapter for a student and teacher, by the models' class."""
+    from .classification import ClassificationTask
+    from .detection import DetectionTask
+    for task in (DetectionTask, ClassificationTask):
+        ok = [task.accepts(m) for m in (student, teacher)]
+        if all(ok):
+            return task(student, teacher)
+        if any(ok):
+            raise ValueError(
+                f'The student ({type(student).__name__}) and the teacher '
+                f'({type(teacher).__name__}) are models of different tasks; '
+                'distil a detector from a detector and a classifier from a '
+                'classifier.')
+    raise ValueError(
+        f'mmkd distils MMDetection detectors and MMPretrain image '
+        f'classifiers (ImageClassifier); the student is a '
+        f'{type(student).__name__}.')

@@ -1,0 +1,134 @@
+"""Classification end to end, as an MMPretrain user runs it: a teacher
+trained by MMPretrain's own packaged tools/train.py, KTAN through the same
+script, mmkd's tools/test.py (which picks MMPretrain's), the student files,
+and the exported student loaded by a process that never imports mmkd, with
+the same predictions."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import mmpretrain
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmkd.utils.digits import make_digits_dataset
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MMPRETRAIN_TRAIN = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
+                            'tools', 'train.py')
+pytestmark = pytest.mark.e2e
+
+
+def resnet(width):
+    """MMPretrain's own ResNet_CIFAR-18, narrowed: a student plain
+    MMPretrain builds without mmkd."""
+    return dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=width,
+                      out_indices=(3, ), style='pytorch'),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10,
+                  in_channels=8 * width,
+                  loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+
+
+def plain_config(tmp, data_root, width) -> Config:
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/demo/resnet8_digits.py'))
+    cfg.pop('custom_imports')
+    cfg.model = resnet(width)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(batch_size=8, num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = data_root
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)
+    cfg.param_scheduler = []
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    cfg.randomness = dict(seed=0)
+    return cfg
+
+
+def run(args, tmp):
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=str(tmp),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('cls')
+    data = make_digits_dataset(str(tmp / 'digits'), limit=5)
+    teacher = plain_config(tmp, data, 16)
+    teacher.dump(str(tmp / 'teacher.py'))
+    run([MMPRETRAIN_TRAIN, tmp / 'teacher.py', '--work-dir',
+         tmp / 'teacher'], tmp)
+    cfg = plain_config(tmp, data, 8)
+    student = cfg.model
+    cfg.merge_from_dict(Config.fromfile(osp.join(
+        ROOT, 'configs/_base_/distill_runtime.py')).to_dict())
+    cfg.default_hooks.update(cfg.pop('distill_default_hooks'))
+    cfg.model = dict(type='KTAN', student=student,
+                     teacher=str(tmp / 'teacher.py'),
+                     teacher_ckpt=str(tmp / 'teacher' / 'epoch_1.pth'),
+                     loss_kd=dict(temperature=4), adv_warmup_iters=0)
+    cfg.optim_wrapper.update(
+        constructor='DistillOptimWrapperConstructor',
+        disc=dict(optimizer=dict(type='Adam', lr=1e-4)))
+    cfg.dump(str(tmp / 'ktan.py'))
+    log = run([MMPRETRAIN_TRAIN, tmp / 'ktan.py', '--work-dir',
+               tmp / 'ktan'], tmp)
+    return dict(tmp=tmp, data=data, log=log)
+
+
+def test_mmpretrain_train_script_distils(trained):
+    log, work = trained['log'], trained['tmp'] / 'ktan'
+    assert 'distill.loss_adv' in log and 'disc.loss_d' in log
+    assert 'accuracy/top1' in log  # validation reports the student
+    assert osp.exists(work / 'student_latest.pth')
+    assert osp.exists(work / 'student_config.py')
+
+
+def test_mmkd_test_script_picks_mmpretrain(trained):
+    tmp = trained['tmp']
+    out = run([osp.join(ROOT, 'tools', 'test.py'), tmp / 'ktan.py',
+               tmp / 'ktan' / 'epoch_1.pth', '--work-dir', tmp / 'test'], tmp)
+    assert 'accuracy/top1' in out
+
+
+def test_student_loads_in_plain_mmpretrain(trained):
+    """init_model in a process that never imports mmkd predicts what the
+    distiller's student predicts."""
+    tmp = trained['tmp']
+    work = tmp / 'ktan'
+    image = osp.join(trained['data'], 'val', '3',
+                     sorted(__import__('os').listdir(osp.join(
+                         trained['data'], 'val', '3')))[0])
+    script = f'''
+import json, sys
+from mmpretrain.apis import ImageClassificationInferencer
+infer = ImageClassificationInferencer({str(work / 'student_config.py')!r},
+    pretrained={str(work / 'student_latest.pth')!r}, device='cpu')
+scores = infer({image!r})[0]['pred_scores']
+assert not any(m.startswith('mmkd') for m in sys.modules), 'mmkd imported'
+print('SCORES', json.dumps(scores.tolist()))
+'''
+    out = run(['-c', script], tmp)
+    plain = json.loads(out.split('SCORES ')[1].splitlines()[0])
+    from mmpretrain.apis import ImageClassificationInferencer
+    from mmkd.models.distillers.utils import build_model
+    from mmkd.utils import extract_student_state, load_checkpoint_file
+    cfg = Config.fromfile(str(work / 'student_config.py'))
+    # as mmengine's Runner does: the top-level preprocessor is the model's
+    model = build_model(dict(cfg.model,
+                             data_preprocessor=cfg.data_preprocessor))
+    state = load_checkpoint_file(str(work / 'epoch_1.pth'), 'checkpoint')
+    model.load_state_dict(extract_student_state(state['state_dict']))
+    model._config = cfg
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        ours = ImageClassificationInferencer(model.eval(), device='cpu')(
+            image)[0]['pred_scores']
+    assert torch.allclose(torch.tensor(plain), torch.as_tensor(ours),
+                          atol=1e-5)
