@@ -132,3 +132,29 @@ print('SCORES', json.dumps(scores.tolist()))
             image)[0]['pred_scores']
     assert torch.allclose(torch.tensor(plain), torch.as_tensor(ours),
                           atol=1e-5)
+
+
+def test_compare_methods_tables_and_resumes(tmp_path):
+    """The comparison tool trains teacher, student alone and a method,
+    writes the table with the gain, and a second call redoes nothing."""
+    data = make_digits_dataset(str(tmp_path / 'digits'), limit=4)
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_methods.py')
+    demo = osp.join(ROOT, 'configs', 'demo')
+    args = [tool, '--teacher', osp.join(demo, 'resnet8-w16_digits.py'),
+            '--student', osp.join(demo, 'resnet8_digits.py'),
+            osp.join(demo, 'kd_resnet8-w16_resnet8_digits.py'),
+            '--seeds', '0', '--epochs', '1', '--data-root', data,
+            '--work-dir', str(tmp_path / 'cmp'), '--cfg-options',
+            'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+            'test_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False',
+            'val_dataloader.persistent_workers=False',
+            'test_dataloader.persistent_workers=False']
+    first = run(args, tmp_path)
+    table = (tmp_path / 'cmp' / 'results.md').read_text()
+    assert 'accuracy/top1 mean' in table
+    rows = [r for r in table.splitlines() if r.startswith('| kd_')]
+    assert len(rows) == 1 and rows[0].split('|')[-2].strip()[0] in '+-'
+    assert first.count('training in') == 3
+    again = run(args, tmp_path)
+    assert again.count('done before') == 3 and 'training in' not in again

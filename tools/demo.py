@@ -46,7 +46,7 @@ def parse_args():
     parser.add_argument('--work-dir', help='default: work_dirs/demo '
                         '(det), work_dirs/demo_cls (cls)')
     parser.add_argument('--epochs', type=int,
-                        help='default: 12 (det), 30 (cls)')
+                        help='default: 12 (det), 15 (cls)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--img-size', type=int, help='training/test scale (default: 128 on '
@@ -55,7 +55,7 @@ def parse_args():
     cls = args.task == 'cls'
     args.work_dir = args.work_dir or ('work_dirs/demo_cls' if cls else
                                       'work_dirs/demo')
-    args.epochs = args.epochs or (30 if cls else 12)
+    args.epochs = args.epochs or (15 if cls else 12)
     return args
 
 
@@ -160,7 +160,7 @@ def main_cls(args):
                     teacher_ckpt=ktan.model.teacher_ckpt,
                     loss_kd=dict(type='KDLoss', temperature=4))
     kd.optim_wrapper.pop('disc')
-    runs = [('teacher  ResNet-8 x2 wide', CLS_TEACHER, teacher_dir),
+    runs = [('teacher  ResNet-8 x4 wide', CLS_TEACHER, 'teacher'),
             ('student  ResNet-8 alone', CLS_STUDENT, 'student'),
             ('student  ResNet-8 KTAN', ktan, 'ktan'),
             ('student  ResNet-8 KD', kd, 'kd')]

@@ -1,7 +1,7 @@
-_base_ = ['../_base_/digits_bs64_30e.py', '../_base_/distill_runtime.py']
+_base_ = ['../_base_/digits_bs64_15e.py', '../_base_/distill_runtime.py']
 
 # `python tools/demo.py --task cls` trains the teacher first.
-teacher_ckpt = 'work_dirs/demo_cls/teacher/epoch_30.pth'
+teacher_ckpt = 'work_dirs/demo_cls/teacher/epoch_15.pth'
 
 model = dict(
     type='KTAN',

@@ -3,6 +3,9 @@
     python tools/analysis_tools/benchmark_distill.py CONFIG \
         [--img-size 320] [--batch 2] [--rounds 10] [--random-teacher]
 
+Detectors and classifiers (e.g. a CIFAR pair: ``--img-size 32 --batch 64``;
+for a classifier the teacher's forward includes its head, which KD needs).
+
 Interleaved in one run, on the same batch: the student's plain train step
 (a copy of the student with its own optimizer), the teacher's feature
 forward, the teacher's head forward when logit KD is on, and the distiller's
@@ -21,14 +24,13 @@ import tempfile
 import time
 
 import torch
-from mmdet.registry import MODELS
-from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config, DictAction
 from mmengine.optim import (OptimWrapper, OptimWrapperDict,
                             build_optim_wrapper)
 from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
+from mmkd.models.distillers.utils import build_model
 
 
 def parse_args():
@@ -75,6 +77,26 @@ def finite(log: dict) -> dict:
     return log
 
 
+def make_batch(student, batch_size, size):
+    """A batch of random images as the toolbox's packing makes it."""
+    torch.manual_seed(0)
+    if hasattr(student, 'head'):  # an MMPretrain classifier
+        from mmpretrain.structures import DataSample
+        classes = student.head.num_classes
+        return dict(
+            inputs=[torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+                    for _ in range(batch_size)],
+            data_samples=[DataSample().set_gt_label(i % classes)
+                          for i in range(batch_size)])
+    from mmdet.testing import demo_mm_inputs
+    head = student.bbox_head if hasattr(student, 'bbox_head') else \
+        student.roi_head.bbox_head
+    return demo_mm_inputs(
+        batch_size=batch_size, image_shapes=[(3, size, size)] * batch_size,
+        num_items=[5] * batch_size, num_classes=head.num_classes,
+        with_mask=False)
+
+
 def main():
     args = parse_args()
     if args.threads:
@@ -88,11 +110,11 @@ def main():
     if args.random_teacher:
         from mmkd.models.teacher import teacher_model_cfg
         tmp = tempfile.NamedTemporaryFile(suffix='.pth', delete=False)
-        teacher = MODELS.build(teacher_model_cfg(model_cfg.teacher))
+        teacher = build_model(teacher_model_cfg(model_cfg.teacher))
         torch.save(teacher.state_dict(), tmp.name)
         model_cfg.teacher_ckpt = tmp.name
         del teacher
-    model = MODELS.build(model_cfg)
+    model = build_model(model_cfg)
     if tmp is not None:
         os.unlink(tmp.name)
     model.train()
@@ -106,17 +128,9 @@ def main():
     zero_learning_rates(optim)
     zero_learning_rates(student_optim)
 
-    num_classes = model.student.bbox_head.num_classes if hasattr(
-        model.student, 'bbox_head') else model.student.roi_head.bbox_head.\
-        num_classes
-    torch.manual_seed(0)
-    batch = demo_mm_inputs(
-        batch_size=args.batch,
-        image_shapes=[(3, args.img_size, args.img_size)] * args.batch,
-        num_items=[5] * args.batch,
-        num_classes=num_classes,
-        with_mask=False)
+    batch = make_batch(model.student, args.batch, args.img_size)
     inputs = model.data_preprocessor(copy.deepcopy(batch), True)['inputs']
+    detector = getattr(model.task, 'part', None) == 'neck'
 
     def teacher_head():  # what KD needs from the teacher's dense head
         if getattr(model.task, 'kd_head', None) == 'dense':
@@ -127,7 +141,8 @@ def main():
     parts = dict(
         student_step=lambda: student.train_step(
             copy.deepcopy(batch), student_optim),
-        teacher_feat=lambda: model.task.teacher_forward(inputs, kd=False),
+        teacher_feat=lambda: model.task.teacher_forward(
+            inputs, kd=not detector and model.loss_kd is not None),
         teacher_feat_head=teacher_head,
         distill_step=lambda: finite(model.train_step(copy.deepcopy(batch),
                                                      optim)))

@@ -1,5 +1,5 @@
 # scikit-learn's handwritten digits (32-px RGB PNGs that
-# `python tools/demo.py --task cls` writes to data/digits), 30 epochs on CPU.
+# `python tools/demo.py --task cls` writes to data/digits), 15 epochs on CPU.
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 data_root = 'data/digits'
@@ -29,8 +29,8 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
-param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=30)
-train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=5)
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=True, T_max=15)
+train_cfg = dict(by_epoch=True, max_epochs=15, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()
-default_hooks = dict(checkpoint=dict(interval=30), logger=dict(interval=10))
+default_hooks = dict(checkpoint=dict(interval=15), logger=dict(interval=10))
