@@ -34,7 +34,7 @@ def resnet(width):
                   loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
 
 
-def plain_config(tmp, data_root, width) -> Config:
+def plain_config(data_root, width) -> Config:
     cfg = Config.fromfile(osp.join(ROOT, 'configs/demo/resnet8_digits.py'))
     cfg.pop('custom_imports')
     cfg.model = resnet(width)
@@ -60,11 +60,11 @@ def run(args, tmp):
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cls')
     data = make_digits_dataset(str(tmp / 'digits'), limit=5)
-    teacher = plain_config(tmp, data, 16)
+    teacher = plain_config(data, 16)
     teacher.dump(str(tmp / 'teacher.py'))
     run([MMPRETRAIN_TRAIN, tmp / 'teacher.py', '--work-dir',
          tmp / 'teacher'], tmp)
-    cfg = plain_config(tmp, data, 8)
+    cfg = plain_config(data, 8)
     student = cfg.model
     cfg.merge_from_dict(Config.fromfile(osp.join(
         ROOT, 'configs/_base_/distill_runtime.py')).to_dict())

@@ -34,9 +34,10 @@ METRICS = ('coco/bbox_mAP', 'accuracy/top1')
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('configs', nargs='*', help='distillation configs')
-    parser.add_argument('--teacher', required=True, help='teacher config')
-    parser.add_argument('--student', required=True,
-                        help="the student's own config (the baseline)")
+    parser.add_argument('--teacher', help='teacher config (required)')
+    parser.add_argument('--student',
+                        help="the student's own config, the baseline "
+                        '(required)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--work-dir', default='work_dirs/compare')
     parser.add_argument('--epochs', type=int, help='every run\'s epochs')
@@ -105,9 +106,9 @@ def run(config, seed, work_dir, options):
         print(f'[compare] {name_of(config)} seed {seed}: training in '
               f'{work_dir}', flush=True)
         start = time.time()
-        subprocess.run([sys.executable, __file__, '--teacher', '-',
-                        '--student', '-', '--run-one', config, str(seed),
-                        work_dir, json.dumps(options)], check=True)
+        subprocess.run([sys.executable, __file__, '--run-one', config,
+                        str(seed), work_dir, json.dumps(options)],
+                       check=True)
         print(f'[compare] {name_of(config)} seed {seed}: '
               f'{(time.time() - start) / 60:.1f} min', flush=True)
     with open(result) as f:
@@ -142,6 +143,9 @@ def main():
     args = parse_args()
     if args.run_one:
         return run_one(*args.run_one)
+    if not (args.teacher and args.student):
+        raise SystemExit('compare_methods.py needs --teacher and --student '
+                         '(the student alone is the baseline of the gains)')
     os.makedirs(args.work_dir, exist_ok=True)
     if args.make_digits:
         from mmkd.utils.digits import make_digits_dataset

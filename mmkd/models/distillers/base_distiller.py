@@ -73,9 +73,6 @@ class Update(NamedTuple):
             attributes).
         times: How many times it runs per iteration.
         active: Whether it runs this iteration.
-        learn: Whether it steps its optimizer; when not, its losses are
-            computed without gradients and logged (e.g. the student during
-            a discriminator warm-up).
         log_prefix: Only the losses whose names start with it are logged
             (None: all, with the total ``loss``).
         adversary: A discriminator's update: it runs only while
@@ -90,7 +87,6 @@ class Update(NamedTuple):
     losses: Callable[[dict], Dict[str, torch.Tensor]]
     times: int = 1
     active: Callable[[], bool] = lambda: True
-    learn: Callable[[], bool] = lambda: True
     log_prefix: Optional[str] = None
     adversary: bool = False
 
@@ -336,8 +332,7 @@ class BaseDistiller(BaseModel):
                     self.train_disc and self.distill_enabled)):
                 continue
             optim = optims[update.part]
-            learn = update.learn() and (update.adversary
-                                        or self.train_student)
+            learn = update.adversary or self.train_student
             for _ in range(update.times):
                 grad = torch.enable_grad() if learn else torch.no_grad()
                 with optim.optim_context(self), grad:

@@ -28,16 +28,15 @@ def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
     return [round(size / f.shape[-1]) for f in feats]
 
 
-def pair_levels(s_strides: List[int], t_strides: List[int],
-                by: str = 'stride', task=None) -> List[Tuple[int, int]]:
+def pair_levels(s_strides: List[int], t_strides: List[int], by: str,
+                task) -> List[Tuple[int, int]]:
     """Pair student and teacher levels (neck levels, backbone stages).
 
     ``'stride'``: each student level with the teacher level of the same
     stride; a level without one is not distilled. ``'index'``: level k with
     level k (equal counts; a stride difference is resized away).
     """
-    part, unit = (task.part, task.unit) if task else ('neck', 'levels')
-    name = task.maps_name if task else 'FPN levels'
+    part, unit, name = task.part, task.unit, task.maps_name
     if by not in ('stride', 'index'):
         raise ValueError(f"match_levels must be 'stride' or 'index', got "
                          f'{by!r}')
