@@ -1,5 +1,6 @@
 """Tiny detectors and data shared by the tests (CPU, 64-px images)."""
 import copy
+import os.path as osp
 
 import pytest
 import torch
@@ -253,3 +254,25 @@ def shapes_root(tmp_path_factory):
     return make_shapes_dataset(
         str(tmp_path_factory.mktemp('shapes')), num_train=8, num_val=4,
         size=64)
+
+
+@pytest.fixture(scope='session')
+def digits_root(tmp_path_factory):
+    """Handwritten digits 0-2 (NUM_CLASSES), 32 px, in MMPretrain's
+    CustomDataset layout: 4 training and 1 validation image per class."""
+    import shutil
+    from mmkd.utils.digits import make_digits_dataset
+    root = make_digits_dataset(str(tmp_path_factory.mktemp('digits')),
+                               limit=5)
+    for split in ('train', 'val'):
+        for label in range(NUM_CLASSES, 10):
+            shutil.rmtree(osp.join(root, split, str(label)))
+    return root
+
+
+@pytest.fixture
+def data_root_for(request):
+    """``data_root_for(kind)``: the tiny run data of a model kind (digits
+    for classifiers, generated shapes for detectors)."""
+    return lambda kind: request.getfixturevalue(
+        'digits_root' if kind in CLASSIFIERS else 'shapes_root')

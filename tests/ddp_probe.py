@@ -5,8 +5,8 @@ import os.path as osp
 
 import torch
 import torch.distributed as dist
-from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
 
 
 @HOOKS.register_module(force=True)

@@ -1,12 +1,13 @@
-"""Real Runner runs on tiny generated data (8 training images of 64 px),
-for the lifecycle tests: hooks, resume, DDP, kills."""
+"""Real Runner runs on tiny data (8 training images: generated shapes of
+64 px for detectors, digits of 32 px for classifiers), for the lifecycle
+tests: hooks, resume, DDP, kills."""
 import copy
 import os.path as osp
 
 import torch
-from mmdet.registry import HOOKS
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmengine.registry import HOOKS  # seen from mmdet and mmpretrain
 
 from mmkd.utils.synthetic_data import SHAPES_CLASSES
 
@@ -39,22 +40,46 @@ def loader(data_root: str, split: str, workers: int = 0):
             pipeline=pipeline(train)))
 
 
+def cls_loader(data_root: str, split: str, workers: int = 0):
+    """MMPretrain's CustomDataset of the digits; the first 8 training
+    images (random crops, so the random state matters)."""
+    train = split == 'train'
+    steps = [dict(type='LoadImageFromFile')] + (
+        [dict(type='RandomCrop', crop_size=32, padding=2)] if train else []
+    ) + [dict(type='PackInputs')]
+    return dict(
+        batch_size=2,
+        num_workers=workers,
+        persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=train),
+        dataset=dict(type='CustomDataset', data_root=data_root,
+                     data_prefix=split, indices=8 if train else None,
+                     pipeline=steps))
+
+
 def run_config(work_dir, data_root, model: dict, *, epochs: int = 2,
                hooks=(), val_interval: int = 100, workers: int = 0,
                checkpoint: dict = None) -> Config:
     """An epoch-based distillation run with mmkd's base runtime hooks,
-    checkpoints every epoch (atomic), seed 0."""
-    evaluator = dict(type='CocoMetric', metric='bbox', format_only=False,
-                     ann_file=osp.join(data_root, 'annotations/val.json'))
+    checkpoints every epoch (atomic), seed 0: in MMPretrain for a
+    classifier student (digits in ``data_root``), else in MMDetection."""
+    if model['student']['type'] == 'ImageClassifier':
+        scope, make_loader = 'mmpretrain', cls_loader
+        evaluator = dict(type='Accuracy', topk=(1, ))
+    else:
+        scope, make_loader = 'mmdet', loader
+        evaluator = dict(
+            type='CocoMetric', metric='bbox', format_only=False,
+            ann_file=osp.join(data_root, 'annotations/val.json'))
     return Config(dict(
-        default_scope='mmdet',
+        default_scope=scope,
         custom_imports=dict(imports=['mmkd'], allow_failed_imports=False),
         work_dir=str(work_dir),
         model=copy.deepcopy(model),
-        train_dataloader=loader(data_root, 'train', workers),
-        val_dataloader=loader(data_root, 'val', workers),
+        train_dataloader=make_loader(data_root, 'train', workers),
+        val_dataloader=make_loader(data_root, 'val', workers),
         val_evaluator=evaluator,
-        test_dataloader=loader(data_root, 'val', workers),
+        test_dataloader=make_loader(data_root, 'val', workers),
         test_evaluator=evaluator,
         test_cfg=dict(type='TestLoop'),
         train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=epochs,

@@ -103,10 +103,12 @@ def check_backbone(cfg, _):
 
 def check_distiller(cfg, distiller_cfg):
     """Every distiller on a detector and a classifier: finite losses,
-    gradients reach the student and its helpers and never the teacher,
-    each optimizer part updates only its own modules, checkpoint keys are
-    the declared children's, predict goes to the student, and the exported
-    student predicts the same as a plain model."""
+    the declared terms are those computed and the weight schedules scale
+    each of them, gradients reach the student and its helpers and never
+    the teacher, each optimizer part updates only its own modules,
+    checkpoint keys are the declared children's, predict goes to the
+    student, and the exported student predicts the same as a plain
+    model."""
     import inspect
     from mmkd.engine import DistillOptimWrapperConstructor
     from mmkd.models.distillers.utils import build_model
@@ -119,8 +121,19 @@ def check_distiller(cfg, distiller_cfg):
         model = MODELS.build(copy.deepcopy(args))
         batch = batch_for(kind)
         data = model.data_preprocessor(copy.deepcopy(batch), True)
+        twin = copy.deepcopy(model)  # forwards change state (spectral norm)
         losses = model(data['inputs'], data['data_samples'], mode='loss')
-        assert any(k.startswith('distill.') for k in losses), kind
+        terms = {k[len('distill.'):] for k in losses
+                 if k.startswith('distill.loss')}
+        assert terms and terms == set(model.distill_loss_names()), kind
+        # loss-weight schedules reach every term without the method's help
+        twin.loss_scales = {name: 0.5 for name in terms}
+        halved = twin(data['inputs'], data['data_samples'], mode='loss')
+        for name in terms:
+            full, half = (torch.as_tensor(sum(x[f'distill.{name}'])) if
+                          isinstance(x[f'distill.{name}'], list) else
+                          x[f'distill.{name}'] for x in (losses, halved))
+            assert full.item() != 0 and torch.allclose(half, full / 2), name
         total, _ = model.parse_losses(losses)
         assert torch.isfinite(total)
         total.backward()

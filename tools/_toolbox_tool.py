@@ -25,8 +25,14 @@ def destroy_process_group() -> None:
     """End the process group before exit, all ranks together (gloo's
     threads otherwise may abort the interpreter's shutdown, and a rank that
     tears its group down while another still writes its last checkpoint
-    aborts with "terminate called without an active exception")."""
+    aborts with "terminate called without an active exception").
+    The finished Runner is collected first: its model's DDP reducers hold
+    the group, and as unreachable cycles they would otherwise be torn down
+    at interpreter exit, which gloo's threads may abort the same way."""
+    import gc
+
     import torch.distributed as dist
+    gc.collect()
     if dist.is_available() and dist.is_initialized():
         if dist.get_world_size() > 1:
             dist.barrier()

@@ -1,7 +1,7 @@
 """Exact resume: a run interrupted after epoch 2 and resumed logs the same
 losses, iteration by iteration, as the uninterrupted run, and ends with
-the same weights; hook state (stop, schedules, teacher evaluation) and the
-random state come back with it."""
+the same weights (a detector's and a classifier's); hook state (stop,
+schedules, teacher evaluation) and the random state come back with it."""
 import copy
 
 import pytest
@@ -37,14 +37,18 @@ def assert_same_log(a: dict, b: dict, iters):
         assert a[it] == b[it], f'iteration {it}: {a[it]} != {b[it]}'
 
 
-@pytest.mark.parametrize('stop', [None, 1], ids=['schedules', 'stopped'])
-def test_resumed_run_logs_the_same_losses(stop, distiller_cfg, shapes_root,
-                                          tmp_path):
+@pytest.mark.parametrize('kind,stop', [('retinanet', None),
+                                       ('retinanet', 1),
+                                       ('cifar_resnet', None)],
+                         ids=['schedules', 'stopped', 'classifier'])
+def test_resumed_run_logs_the_same_losses(kind, stop, distiller_cfg,
+                                          data_root_for, tmp_path):
     hooks = list(HOOKS)
     if stop is not None:
         hooks.append(dict(type='StopDistillHook', stop_epoch=stop))
-    cfg = run_config(tmp_path / 'full', shapes_root, distiller_cfg(),
-                     epochs=4, hooks=hooks, val_interval=1)
+    cfg = run_config(tmp_path / 'full', data_root_for(kind),
+                     distiller_cfg(kind), epochs=4, hooks=hooks,
+                     val_interval=1)
     full = train(cfg)
     full_log = recorder_of(full).log
     assert sorted(full_log) == list(range(16))  # 4 iterations per epoch

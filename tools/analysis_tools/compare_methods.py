@@ -74,6 +74,12 @@ def run_one(config, seed, work_dir, options):
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader'):
             cfg[loader].dataset.data_root = options['data_root']
+        for split in ('val', 'test'):  # COCO metrics read the annotations
+            evaluator = cfg.get(f'{split}_evaluator')
+            if isinstance(evaluator, dict) and evaluator.get('ann_file'):
+                evaluator.ann_file = osp.join(
+                    options['data_root'],
+                    cfg[f'{split}_dataloader'].dataset.ann_file)
     if options.get('cfg_options'):
         cfg.merge_from_dict(options['cfg_options'])
     if options.get('epochs'):

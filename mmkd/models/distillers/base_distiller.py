@@ -237,10 +237,25 @@ class BaseDistiller(BaseModel):
         the names ``loss_scales`` and the weight-schedule hook use."""
         raise NotImplementedError
 
-    def scaled(self, name: str, loss: torch.Tensor) -> torch.Tensor:
-        """``loss`` times its scheduled factor (1 unless a hook set one)."""
-        scale = self.loss_scales.get(name, 1.0)
-        return loss if scale == 1.0 else loss * scale
+    def with_scales(self, losses: Dict[str, torch.Tensor]) -> dict:
+        """Each ``distill.<term>`` times its scheduled factor (1 unless
+        DistillLossWeightHook set one). The core applies it to every
+        update's losses, so a method never calls anything for it."""
+        for key, value in losses.items():
+            scale = self.loss_scales.get(key[len('distill.'):], 1.0) \
+                if key.startswith('distill.') else 1.0
+            if scale != 1.0:
+                losses[key] = [v * scale for v in value] if isinstance(
+                    value, (list, tuple)) else value * scale
+        return losses
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples) -> Dict[str, torch.Tensor]:
+        """The losses of the iteration's first update (the student's:
+        ``student.*`` and ``distill.*``), scaled as in training."""
+        first = self.updates()[0]
+        return self.with_scales(first.losses(
+            dict(inputs=inputs, data_samples=data_samples)))
 
     def all_finite(self, losses: Dict[str, torch.Tensor],
                    update: str) -> bool:
@@ -338,7 +353,7 @@ class BaseDistiller(BaseModel):
                 with optim.optim_context(self), grad:
                     if not state:
                         state.update(self.data_preprocessor(data, True))
-                    losses = update.losses(state)
+                    losses = self.with_scales(update.losses(state))
                     loss, log = self.parse_losses(losses)
                 if not learn:
                     continue
@@ -440,7 +455,3 @@ class BaseDistiller(BaseModel):
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         return self.student(inputs, data_samples, mode=mode)
-
-    def loss(self, inputs: torch.Tensor,
-             data_samples) -> Dict[str, torch.Tensor]:
-        raise NotImplementedError

@@ -102,9 +102,8 @@ class KTAN(TeacherDistiller):
         if self.discriminator is not None:
             with frozen(unwrap(self.discriminator)) as disc:
                 fake = disc(state['s_maps'])
-            losses['distill.loss_adv'] = self.scaled(
-                'loss_adv', self.adv_weight_scale() *
-                sum(self.loss_gan(f) for f in fake) / len(fake))
+            losses['distill.loss_adv'] = self.adv_weight_scale() * sum(
+                self.loss_gan(f) for f in fake) / len(fake)
         return losses
 
     def discriminator_loss(self, adapted: Sequence[torch.Tensor],

@@ -258,15 +258,14 @@ class TeacherDistiller(BaseDistiller):
         return losses
 
     def distill_losses(self, state, records, t_out) -> dict:
-        """The ``distill.*`` terms (scaled by their schedules)."""
+        """The ``distill.*`` terms."""
         losses = {}
         if self.loss_feat is not None:
-            losses['distill.loss_feat'] = self.scaled('loss_feat', sum(
+            losses['distill.loss_feat'] = sum(
                 self.loss_feat(s, t) for s, t in zip(
-                    state['s_maps'], state['t_maps'])) / len(state['s_maps']))
+                    state['s_maps'], state['t_maps'])) / len(state['s_maps'])
         if self.loss_kd is not None:
-            losses['distill.loss_kd'] = self.scaled(
-                'loss_kd', self.kd_loss(records, t_out))
+            losses['distill.loss_kd'] = self.kd_loss(records, t_out)
         return losses
 
     def kd_loss(self, records, t_out) -> torch.Tensor:
@@ -276,11 +275,6 @@ class TeacherDistiller(BaseDistiller):
         total = sum(s.shape[0] for s, _ in pairs)
         return sum(self.loss_kd(s, t) * (s.shape[0] / total)
                    for s, t in pairs)
-
-    def loss(self, inputs, data_samples) -> Dict[str, torch.Tensor]:
-        """All losses of the student (``student.*``, ``distill.*``)."""
-        return self.forward_train(dict(inputs=inputs,
-                                       data_samples=data_samples))
 
     def parts(self) -> Dict[str, List[str]]:
         return dict(student=['student', 'adapter'])
