@@ -1,9 +1,10 @@
-"""Every config in configs/ loads and builds."""
+"""Every config in configs/ loads and builds, with its optimizers."""
 import glob
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 
 from mmkd.models.distillers.utils import build_model
 from mmkd.models.teacher import teacher_model_cfg
@@ -42,4 +43,7 @@ def test_config_builds(path, make_teacher_ckpt):
         assert {'RandomStateHook', 'StudentCheckpointHook',
                 'RunGuardHook'} <= set(hooks)
     model = build_model(model_cfg)
-    assert model is not None
+    # every optimizer part the model trains has its optim wrapper
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    if hasattr(model, 'active_parts'):
+        assert set(wrapper.keys()) == set(model.active_parts())

@@ -47,9 +47,11 @@ def test_benchmark_prints_ratio():
                '--img-size', '64', '--rounds', '1', '--random-teacher')
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    for key in ('student_step', 'teacher_feat', 'distill_step', 'ratio',
-                'ratio_with_head', 'peak_rss_mb'):
+    for key in ('student_step', 'teacher_feat', 'both', 'distill_step',
+                'ratio', 'ratio_with_head', 'ratio_both', 'peak_rss_mb'):
         assert result[key] > 0, key
     assert result['ratio'] == pytest.approx(
         result['distill_step'] /
         (result['student_step'] + result['teacher_feat']), rel=1e-2)
+    assert result['ratio_both'] == pytest.approx(
+        result['distill_step'] / result['both'], rel=1e-2)
