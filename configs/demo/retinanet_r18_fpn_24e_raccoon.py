@@ -13,22 +13,12 @@ model = dict(
     bbox_head=dict(
         num_classes=len(classes), anchor_generator=dict(octave_base_scale=4)))
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# the demo's pipelines and schedule at this size and length
+resize = dict(type='Resize', scale=img_scale, keep_ratio=True)
+train_pipeline = _base_.train_pipeline
+train_pipeline[2] = resize
+test_pipeline = _base_.test_pipeline
+test_pipeline[1] = resize
 dataset = dict(
     data_root=data_root,
     metainfo=dict(classes=classes),
@@ -40,14 +30,6 @@ val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
 test_evaluator = val_evaluator
 
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=50),
-    dict(
-        type='CosineAnnealingLR',
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        eta_min_ratio=0.05)
-]
+param_scheduler = _base_.param_scheduler
+param_scheduler[1]['end'] = max_epochs
 default_hooks = dict(checkpoint=dict(interval=max_epochs))
