@@ -1,19 +1,7 @@
-_base_ = [
-    '../_base_/cifar100_bs64_240e.py', '../_base_/distill_runtime.py'
-]
-
-# Train the teacher first: configs/cifar100/wrn-40-2_b64-240e_cifar100.py
-teacher_ckpt = 'work_dirs/wrn-40-2_b64-240e_cifar100/epoch_240.pth'
+_base_ = '../_base_/pairs/wrn-40-2_wrn-16-2_b64-240e_cifar100.py'
 
 model = dict(
-    type='TeacherDistiller',
-    student='{{fileDirname}}/../cifar100/wrn-16-2_b64-240e_cifar100.py',
-    teacher='{{fileDirname}}/../cifar100/wrn-40-2_b64-240e_cifar100.py',
-    teacher_ckpt=teacher_ckpt,
     adapter=None,  # attention maps need no equal widths
     loss_feat=dict(type='ATLoss', loss_weight=1000.0),  # CRD's beta
     levels=[0, 1, 2],  # every stage, as the AT paper
 )
-
-optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
-default_hooks = _base_.distill_default_hooks

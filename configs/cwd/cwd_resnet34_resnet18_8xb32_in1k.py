@@ -1,18 +1,5 @@
-_base_ = [
-    'mmpretrain::resnet/resnet18_8xb32_in1k.py', '../_base_/distill_runtime.py'
-]
-
-# A trained ResNet-34 (e.g. MMPretrain's released resnet34_8xb32_in1k).
-teacher_ckpt = 'checkpoints/resnet34_8xb32_in1k.pth'
+_base_ = '../_base_/pairs/resnet34_resnet18_8xb32_in1k.py'
 
 model = dict(
-    _delete_=True,
-    type='TeacherDistiller',
-    student=_base_.model,
-    teacher='mmpretrain::resnet/resnet34_8xb32_in1k.py',
-    teacher_ckpt=teacher_ckpt,
     loss_feat=dict(type='CWDLoss', tau=4.0, loss_weight=3.0),
 )
-
-optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
-default_hooks = _base_.distill_default_hooks

@@ -1,26 +1,5 @@
-_base_ = [
-    'mmdet::retinanet/retinanet_r18_fpn_1x_coco.py',
-    '../_base_/distill_runtime.py'
-]
-
-# Train the teacher first (or use a released one), then point here.
-teacher_ckpt = 'checkpoints/retinanet_r50_fpn_1x_coco.pth'
+_base_ = '../_base_/pairs/retinanet-r50_retinanet-r18_fpn_1x_coco.py'
 
 model = dict(
-    _delete_=True,
-    type='TeacherDistiller',
-    student=_base_.model,
-    teacher='mmdet::retinanet/retinanet_r50_fpn_1x_coco.py',
-    teacher_ckpt=teacher_ckpt,
     loss_feat=dict(type='FeatureMSELoss', loss_weight=1.0),
 )
-
-optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
-default_hooks = _base_.distill_default_hooks
-
-data_root = 'data/coco/'
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
-test_evaluator = val_evaluator

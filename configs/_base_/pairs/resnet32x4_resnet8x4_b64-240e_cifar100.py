@@ -1,0 +1,18 @@
+# The teacher/student pair, data and runtime the baseline configs of
+# this pair share; each adds its loss to `model`.
+_base_ = [
+    '../cifar100_bs64_240e.py', '../distill_runtime.py'
+]
+
+# Train the teacher first: configs/cifar100/resnet32x4_b64-240e_cifar100.py
+teacher_ckpt = 'work_dirs/resnet32x4_b64-240e_cifar100/epoch_240.pth'
+
+model = dict(
+    type='TeacherDistiller',
+    student='{{fileDirname}}/../../cifar100/resnet8x4_b64-240e_cifar100.py',
+    teacher='{{fileDirname}}/../../cifar100/resnet32x4_b64-240e_cifar100.py',
+    teacher_ckpt=teacher_ckpt,
+)
+
+optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
+default_hooks = _base_.distill_default_hooks
