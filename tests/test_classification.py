@@ -158,3 +158,26 @@ def test_compare_methods_tables_and_resumes(tmp_path):
     assert first.count('training in') == 3
     again = run(args, tmp_path)
     assert again.count('done before') == 3 and 'training in' not in again
+
+
+BLOCK_MMDET = '''
+import runpy, sys
+# as on an MMPretrain install with mmcv-lite: no MMDetection, no compiled
+# mmcv ops (a None entry makes Python treat a module as absent)
+sys.modules.update({'mmdet': None, 'mmcv._ext': None})
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name='__main__')
+print('IMPORTED', sorted({k.split('.')[0] for k, m in sys.modules.items()
+                          if m is not None} & {'mmdet', 'mmkd'}))
+'''
+
+
+def test_distils_without_mmdetection(trained):
+    """Classification users need neither MMDetection nor mmcv's compiled
+    ops (MMPretrain runs on mmcv-lite): KTAN trains through MMPretrain's
+    train.py in a process that cannot import them."""
+    tmp = trained['tmp']
+    out = run(['-c', BLOCK_MMDET, MMPRETRAIN_TRAIN, tmp / 'ktan.py',
+               '--work-dir', tmp / 'no_mmdet'], tmp)
+    assert "IMPORTED ['mmkd']" in out
+    assert osp.exists(tmp / 'no_mmdet' / 'student_latest.pth')

@@ -1,14 +1,4 @@
 # Hinton KD (T=4) on the digits, for the comparison with KTAN.
-_base_ = ['../_base_/digits_bs64_15e.py', '../_base_/distill_runtime.py']
+_base_ = '../_base_/pairs/resnet8-w16_resnet8_digits.py'
 
-teacher_ckpt = 'work_dirs/demo_cls/teacher/epoch_15.pth'
-
-model = dict(
-    type='TeacherDistiller',
-    student='{{fileDirname}}/resnet8_digits.py',
-    teacher='{{fileDirname}}/resnet8-w16_digits.py',
-    teacher_ckpt=teacher_ckpt,
-    loss_kd=dict(type='KDLoss', temperature=4))
-
-optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
-default_hooks = _base_.distill_default_hooks
+model = dict(loss_kd=dict(type='KDLoss', temperature=4))

@@ -1,7 +1,8 @@
 """Time a distillation step against the work it cannot avoid.
 
     python tools/analysis_tools/benchmark_distill.py CONFIG \
-        [--img-size 320] [--batch 2] [--rounds 10] [--random-teacher]
+        [--img-size 320] [--batch 2] [--rounds 10] [--random-teacher] \
+        [--device cpu|cuda]
 
 Detectors and classifiers (e.g. a CIFAR pair: ``--img-size 32 --batch 64``;
 for a classifier the teacher's forward includes its head, which KD needs).
@@ -16,7 +17,9 @@ JSON with ``ratio = distill_step / (student_step + teacher_feat)``,
 ``ratio_both = distill_step / both``, where ``both`` is the teacher's
 forward and the student's step timed back to back as one unit (the
 distiller's order and memory traffic; its median is less noisy than a sum
-of two medians).
+of two medians), and ``ratio_paired``, the median over rounds of each
+round's ``distill_step / both`` (the two are timed next to each other, so
+a slow spell of the machine cancels out of each round's ratio).
 """
 import argparse
 import copy
@@ -45,6 +48,10 @@ def parse_args():
     parser.add_argument('--rounds', type=int, default=10)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument(
+        '--device', default='cpu',
+        help='cpu (default) or cuda; on cuda every part is timed to the '
+        'end of its kernels')
+    parser.add_argument(
         '--random-teacher',
         action='store_true',
         help='use randomly initialised teacher weights (timing does not '
@@ -57,9 +64,13 @@ def parse_args():
     return parser.parse_args()
 
 
-def timed(fn):
+def timed(fn, device: str) -> float:
+    sync = torch.cuda.synchronize if device.startswith('cuda') else (
+        lambda: None)
+    sync()
     start = time.perf_counter()
     fn()
+    sync()
     return time.perf_counter() - start
 
 
@@ -121,7 +132,7 @@ def main():
     model = build_model(model_cfg)
     if tmp is not None:
         os.unlink(tmp.name)
-    model.train()
+    model.to(args.device).train()
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     student = copy.deepcopy(model.student)
     student_optim = OptimWrapper(
@@ -163,7 +174,7 @@ def main():
     times = {k: [] for k in parts}
     for r in range(args.rounds + 1):
         for name, fn in parts.items():
-            t = timed(fn)
+            t = timed(fn, args.device)
             if r > 0:  # round 0 warms up
                 times[name].append(t)
         print(f'round {r}: ' + ', '.join(
@@ -178,6 +189,7 @@ def main():
         img_size=args.img_size,
         batch=args.batch,
         rounds=args.rounds,
+        device=args.device,
         threads=torch.get_num_threads(),
         **{k: round(v, 4) for k, v in med.items()},
         teacher_head=round(head, 4),
@@ -187,8 +199,13 @@ def main():
             med['distill_step'] /
             (med['student_step'] + med['teacher_feat'] + head), 4),
         ratio_both=round(med['distill_step'] / med['both'], 4),
+        ratio_paired=round(statistics.median(
+            d / b for d, b in zip(times['distill_step'], times['both'])), 4),
         peak_rss_mb=round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+    if args.device.startswith('cuda'):
+        result['peak_cuda_mb'] = round(
+            torch.cuda.max_memory_allocated() / 2**20, 1)
     print(json.dumps(result))
 
 

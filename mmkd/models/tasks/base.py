@@ -1,6 +1,7 @@
 """What the distillation core needs from a model, per task."""
 import contextlib
 import functools
+import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -91,6 +92,15 @@ class TaskAdapter:
                     ) -> Sequence[Tuple[torch.Tensor, torch.Tensor]]:
         """(student rows, teacher rows) of class scores, ``(n, C)`` each."""
         raise NotImplementedError
+
+
+def loaded(module: str, name: str):
+    """``module.name`` when ``module`` is imported, else None. A toolbox's
+    model exists only once its models are imported, so the adapters test
+    models without importing a toolbox: a classification-only install
+    (MMPretrain on mmcv-lite: no MMDetection, no compiled ops) never
+    imports MMDetection."""
+    return getattr(sys.modules.get(module), name, None)
 
 
 def task_of(student: nn.Module, teacher: nn.Module) -> TaskAdapter:

@@ -6,7 +6,7 @@ from typing import List
 import torch
 import torch.nn as nn
 
-from .base import TaskAdapter
+from .base import TaskAdapter, loaded
 
 
 def stage_modules(backbone: nn.Module) -> List[nn.Module]:
@@ -46,11 +46,8 @@ class ClassificationTask(TaskAdapter):
 
     @classmethod
     def accepts(cls, model) -> bool:
-        try:
-            from mmpretrain.models import ImageClassifier
-        except ImportError:
-            return False
-        return isinstance(model, ImageClassifier)
+        classifier = loaded('mmpretrain.models', 'ImageClassifier')
+        return classifier is not None and isinstance(model, classifier)
 
     def _maps(self, model, records) -> List[torch.Tensor]:
         stages = sorted((int(k[5:]), v) for k, v in records.items()

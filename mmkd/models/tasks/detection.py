@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from .base import TaskAdapter
+from .base import TaskAdapter, loaded
 
 # The class-score layer of mmdet's dense heads that run ``cls_convs`` then it.
 CLS_LAYERS = ('retina_cls', 'conv_cls', 'gfl_cls', 'atss_cls')
@@ -57,8 +57,8 @@ class DetectionTask(TaskAdapter):
 
     @classmethod
     def accepts(cls, model) -> bool:
-        from mmdet.models.detectors import BaseDetector
-        return isinstance(model, BaseDetector)
+        detector = loaded('mmdet.models.detectors', 'BaseDetector')
+        return detector is not None and isinstance(model, detector)
 
     def maps(self, model, inputs) -> List[torch.Tensor]:
         return list(model.extract_feat(inputs))
