@@ -19,7 +19,8 @@ def parse_requirements(path):
 setup(
     name='mmkd',
     version=get_version(),
-    description='Adversarial knowledge distillation for MMDetection 3.x',
+    description='Adversarial knowledge distillation for MMDetection 3.x '
+    'and MMPretrain 1.x',
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
@@ -27,5 +28,8 @@ setup(
     include_package_data=True,
     python_requires='>=3.8',
     install_requires=parse_requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=parse_requirements('requirements/tests.txt')),
+    extras_require={
+        extra: parse_requirements(f'requirements/{extra}.txt')
+        for extra in ('det', 'cls', 'tests')
+    },
     zip_safe=False)
