@@ -111,8 +111,6 @@ def check_distiller(cfg, distiller_cfg):
     model."""
     import inspect
     from mmkd.engine import DistillOptimWrapperConstructor
-    from mmkd.models.distillers.utils import build_model
-    from mmkd.utils.checkpoint import extract_student_state
     cls = MODELS.get(cfg['type'])
     for kind in ('retinanet', 'cifar_resnet'):
         args = distiller_cfg(kind, **cfg)
@@ -157,22 +155,85 @@ def check_distiller(cfg, distiller_cfg):
         assert all(torch.equal(a, b)
                    for a, b in zip(teacher, model.teacher.parameters()))
         assert {k.split('.')[0] for k in before} <= declared | {'num_iters'}
-        model.eval()
-        data = model.data_preprocessor(copy.deepcopy(batch), False)
-        plain = build_model(args['student'])
-        plain.load_state_dict(extract_student_state(model.state_dict()))
-        plain.eval()
-        with torch.no_grad():
-            ours = model(data['inputs'], data['data_samples'], mode='tensor')
-            theirs = plain(data['inputs'], data['data_samples'],
-                           mode='tensor')
-        ours = ours if isinstance(ours, (list, tuple)) else [ours]
-        theirs = theirs if isinstance(theirs, (list, tuple)) else [theirs]
-        flat = [torch.as_tensor(x) for o in ours for x in (
+        check_export(model, args['student'], batch)
+
+
+def check_export(model, student_cfg, batch):
+    """predict goes to the student, and the exported student predicts the
+    same as a plain model."""
+    from mmkd.models.distillers.utils import build_model
+    from mmkd.utils.checkpoint import extract_student_state
+    model.eval()
+    data = model.data_preprocessor(copy.deepcopy(batch), False)
+    plain = build_model(student_cfg)
+    plain.load_state_dict(extract_student_state(model.state_dict()))
+    plain.eval()
+    with torch.no_grad():
+        ours = model(data['inputs'], data['data_samples'], mode='tensor')
+        theirs = plain(data['inputs'], data['data_samples'], mode='tensor')
+
+    def flat(out):
+        out = out if isinstance(out, (list, tuple)) else [out]
+        return [torch.as_tensor(x) for o in out for x in (
             o if isinstance(o, (list, tuple)) else [o])]
-        flat_theirs = [torch.as_tensor(x) for o in theirs for x in (
-            o if isinstance(o, (list, tuple)) else [o])]
-        assert all(torch.equal(a, b) for a, b in zip(flat, flat_theirs))
+
+    assert all(torch.equal(a, b) for a, b in zip(flat(ours), flat(theirs)))
+
+
+def check_online_distiller(cfg, _):
+    """An online method (K networks, no teacher) on a detector and a
+    classifier, with and without discriminators: finite losses, the
+    declared terms are those its updates compute and a weight schedule
+    halves each, gradients reach every network, each optimizer part
+    updates only its own modules, checkpoint keys are the declared
+    children's, and the student exports as a plain model."""
+    from mmkd.engine import DistillOptimWrapperConstructor
+    from .conftest import CLASSIFIERS, DETECTORS
+    for kind, disc in [(k, d) for k in ('retinanet', 'cifar_resnet')
+                       for d in (True, False)]:
+        small, wide = (CLASSIFIERS[kind](), CLASSIFIERS[kind](16)) if (
+            kind in CLASSIFIERS) else (DETECTORS[kind](), DETECTORS[kind](
+                width=16, neck_channels=32))
+        args = dict(cfg, student=small, peers=[wide], probe_size=128 if
+                    kind in DETECTORS else 32)
+        if not disc:
+            args.update(discriminator=None, loss_gan=None)
+        torch.manual_seed(0)
+        model = MODELS.build(copy.deepcopy(args))
+        batch = batch_for(kind)
+        state = model.data_preprocessor(copy.deepcopy(batch), True)
+        twin = copy.deepcopy(model)
+        twin.loss_scales = {n: 0.5 for n in model.distill_loss_names()}
+        computed = {}
+        for update, same in zip(model.updates(), twin.updates()):
+            if update.active():
+                full = model.with_scales(update.losses(state))
+                half = twin.with_scales(same.losses(dict(state)))
+                for k, v in full.items():
+                    if k.startswith('distill.loss'):
+                        assert torch.allclose(half[k], v / 2), k
+                        computed[k] = v
+                total, _ = model.parse_losses(full)
+                assert torch.isfinite(total)
+                total.backward()
+        assert {k[len('distill.'):] for k in computed} == set(
+            model.distill_loss_names()), kind
+        for net in model.nets():
+            assert any(p.grad is not None for p in net.parameters()), kind
+        model.zero_grad(set_to_none=True)
+        optim = DistillOptimWrapperConstructor(dict(
+            optimizer=dict(type='SGD', lr=0.1),
+            adv=dict(optimizer=dict(type='SGD', lr=0.1)),
+            disc=dict(optimizer=dict(type='SGD', lr=0.1))))(model)
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        log = model.train_step(copy.deepcopy(batch), optim)
+        assert all(torch.isfinite(v) for v in log.values())
+        changed = {k.split('.')[0] for k, v in model.state_dict().items()
+                   if v.is_floating_point() and not torch.equal(v, before[k])}
+        declared = {c for cs in model.active_parts().values() for c in cs}
+        assert {'student', 'peers'} <= changed <= declared, (kind, changed)
+        assert {k.split('.')[0] for k in before} <= declared | {'num_iters'}
+        check_export(model, small, batch)
 
 
 def check_hook(cfg, distiller_cfg, tmp_path, shapes_root):
@@ -228,6 +289,7 @@ CONTRACTS = {
         'DetectionDistiller': (dict(type='DetectionDistiller'),
                                check_distiller),
         'KTAN': (dict(type='KTAN'), check_distiller),
+        'AFD': (dict(type='AFD'), check_online_distiller),
         'TeacherDistiller': (dict(
             type='TeacherDistiller', loss_feat=dict(type='FeatureMSELoss'),
             loss_kd=dict(type='KDLoss', temperature=4)), check_distiller),

@@ -9,7 +9,9 @@ dataset and one fixed schedule, with the student alone and the teacher.
         [--data-root data/digits] [--cfg-options k=v ...]
 
 The teacher is trained once (the first seed) and is every distiller's
-``teacher_ckpt``; each other config trains once per seed. Every run goes
+``teacher_ckpt`` (an online method, e.g. AFD or DML, has none: the
+teacher row then is its large network trained alone); each other config
+trains once per seed. Every run goes
 through MMDetection's / MMPretrain's Runner in its own process and writes
 ``result.json`` in its work dir; a run that has one is not redone, so an
 interrupted comparison resumes. The table (metric mean, standard deviation
@@ -81,7 +83,10 @@ def run_one(config, seed, work_dir, options):
                     options['data_root'],
                     cfg[f'{split}_dataloader'].dataset.ann_file)
     if options.get('cfg_options'):
-        cfg.merge_from_dict(options['cfg_options'])
+        extra = dict(options['cfg_options'])
+        if 'teacher' not in cfg.model:  # an online method (AFD, DML)
+            extra.pop('model.teacher_ckpt', None)
+        cfg.merge_from_dict(extra)
     if options.get('epochs'):
         set_schedule(cfg, options['epochs'])
     cfg.randomness = dict(seed=int(seed))

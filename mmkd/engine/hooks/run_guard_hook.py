@@ -62,7 +62,9 @@ class RunGuardHook(StatefulHook):
                 runner.logger.info('Removed temporary files of writes that '
                                    f'were killed midway: {stale}')
         distiller.load_teacher()
-        teacher = distiller.teacher.state_dict()
+        # an online method (AFD) has no teacher
+        teacher = {} if distiller.teacher is None else \
+            distiller.teacher.state_dict()
         self._record = dict(
             method=type(distiller).__name__,
             teacher=type(distiller.teacher).__name__,

@@ -1,3 +1,4 @@
+import torch.nn as nn
 from mmengine.device import get_device
 from mmengine.model import MMSeparateDistributedDataParallel
 from mmkd.registry import MODEL_WRAPPERS
@@ -20,6 +21,15 @@ class DistillDataParallel(MMSeparateDistributedDataParallel):
                  broadcast_buffers: bool = False,
                  find_unused_parameters: bool = False,
                  **kwargs):
+        lists = [name for name, child in module.named_children()
+                 if isinstance(child, (nn.ModuleList, nn.ModuleDict))
+                 and any(p.requires_grad for p in child.parameters())]
+        if lists:
+            raise NotImplementedError(
+                f'{type(module).__name__} keeps networks in child lists '
+                f'({", ".join(lists)}), which multi-process training does '
+                'not wrap yet: train it in one process (no --launcher, '
+                'no dist_train.sh).')
         if get_device() == 'cpu':
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)

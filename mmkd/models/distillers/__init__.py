@@ -1,6 +1,7 @@
+from .afd import AFD
 from .base_distiller import BaseDistiller, Update
 from .ktan import KTAN, DetectionDistiller
 from .teacher_distiller import TeacherDistiller
 
-__all__ = ['BaseDistiller', 'DetectionDistiller', 'KTAN', 'TeacherDistiller',
-           'Update']
+__all__ = ['AFD', 'BaseDistiller', 'DetectionDistiller', 'KTAN',
+           'TeacherDistiller', 'Update']

@@ -61,6 +61,14 @@ def pair_levels(s_strides: List[int], t_strides: List[int], by: str,
     return pairs
 
 
+def logit_kd(loss_kd, task, records, t_out) -> torch.Tensor:
+    """``loss_kd`` over a task's logit rows: the mean over all rows
+    (anchors of all levels, RoIs, images), pair by pair (no copy)."""
+    pairs = task.logit_pairs(records, t_out)
+    total = sum(s.shape[0] for s, _ in pairs)
+    return sum(loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
+
+
 @registry.MODELS.register_module()
 class TeacherDistiller(BaseDistiller):
     """Hint and logit distillation from a frozen teacher, for MMDetection
@@ -269,12 +277,7 @@ class TeacherDistiller(BaseDistiller):
         return losses
 
     def kd_loss(self, records, t_out) -> torch.Tensor:
-        """``loss_kd`` over the task's logit rows: the mean over all rows
-        (anchors of all levels, RoIs, images), pair by pair (no copy)."""
-        pairs = self.task.logit_pairs(records, t_out)
-        total = sum(s.shape[0] for s, _ in pairs)
-        return sum(self.loss_kd(s, t) * (s.shape[0] / total)
-                   for s, t in pairs)
+        return logit_kd(self.loss_kd, self.task, records, t_out)
 
     def parts(self) -> Dict[str, List[str]]:
         return dict(student=['student', 'adapter'])
