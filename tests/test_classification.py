@@ -181,3 +181,22 @@ def test_distils_without_mmdetection(trained):
                '--work-dir', tmp / 'no_mmdet'], tmp)
     assert "IMPORTED ['mmkd']" in out
     assert osp.exists(tmp / 'no_mmdet' / 'student_latest.pth')
+
+
+def test_compare_methods_runs_an_online_config(tmp_path):
+    """An online method (DML) in a comparison gets no teacher_ckpt (it
+    takes none) and has its row in the table."""
+    data = make_digits_dataset(str(tmp_path / 'digits'), limit=4)
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_methods.py')
+    demo = osp.join(ROOT, 'configs', 'demo')
+    workers = [f'{split}_dataloader.{k}={v}' for split in (
+        'train', 'val', 'test') for k, v in (('num_workers', 0), (
+            'persistent_workers', False))]
+    run([tool, '--teacher', osp.join(demo, 'resnet8-w16_digits.py'),
+         '--student', osp.join(demo, 'resnet8_digits.py'),
+         osp.join(ROOT, 'configs', 'afd', 'dml_resnet8-w16_resnet8_digits.py'),
+         '--seeds', '0', '--epochs', '1', '--data-root', data,
+         '--work-dir', str(tmp_path / 'cmp'), '--cfg-options', *workers],
+        tmp_path)
+    table = (tmp_path / 'cmp' / 'results.md').read_text()
+    assert any(r.startswith('| dml_') for r in table.splitlines())

@@ -1,19 +1,10 @@
-_base_ = [
-    '../_base_/cifar100_bs64_240e.py', '../_base_/distill_runtime.py'
-]
-
-# Train the teacher first: configs/cifar100/resnet32x4_b64-240e_cifar100.py
-teacher_ckpt = 'work_dirs/resnet32x4_b64-240e_cifar100/epoch_240.pth'
+# KTAN on this pair (train the teacher first; see the pair's base).
+_base_ = '../_base_/pairs/resnet32x4_resnet8x4_b64-240e_cifar100.py'
 
 model = dict(
     type='KTAN',
-    student='{{fileDirname}}/../cifar100/resnet8x4_b64-240e_cifar100.py',
-    teacher='{{fileDirname}}/../cifar100/resnet32x4_b64-240e_cifar100.py',
-    teacher_ckpt=teacher_ckpt,
-    loss_kd=dict(temperature=4),  # the CIFAR recipe's T; KTAN otherwise
+    loss_kd=dict(temperature=4),  # the CIFAR recipe's T; KTAN otherwise 1
 )
 
 optim_wrapper = dict(
-    constructor='DistillOptimWrapperConstructor',
     disc=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
-default_hooks = _base_.distill_default_hooks

@@ -1,19 +1,7 @@
-_base_ = [
-    'mmpretrain::resnet/resnet18_8xb32_in1k.py', '../_base_/distill_runtime.py'
-]
+# KTAN on ImageNet, ResNet-34 -> ResNet-18 (see the pair's base).
+_base_ = '../_base_/pairs/resnet34_resnet18_8xb32_in1k.py'
 
-# A trained ResNet-34 (e.g. MMPretrain's released resnet34_8xb32_in1k).
-teacher_ckpt = 'checkpoints/resnet34_8xb32_in1k.pth'
-
-model = dict(
-    _delete_=True,
-    type='KTAN',
-    student=_base_.model,
-    teacher='mmpretrain::resnet/resnet34_8xb32_in1k.py',
-    teacher_ckpt=teacher_ckpt,
-)
+model = dict(type='KTAN')
 
 optim_wrapper = dict(
-    constructor='DistillOptimWrapperConstructor',
     disc=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
-default_hooks = _base_.distill_default_hooks

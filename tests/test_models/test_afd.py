@@ -116,3 +116,15 @@ def test_error_multi_process_not_yet(tmp_path):
                                  default_args=dict(module=MODELS.build(afd())))
     finally:
         dist.destroy_process_group()
+
+
+@pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
+def test_build_leaves_batch_norm_statistics_alone(kind):
+    """The probe forward that infers channels and levels runs every
+    network in eval mode: BN statistics stay as initialised."""
+    model = MODELS.build(afd(kind))
+    norms = [m for net in model.nets() for m in net.modules()
+             if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(int(m.num_batches_tracked) == 0 for m in norms)
+    assert all(torch.equal(m.running_mean, torch.zeros_like(m.running_mean))
+               for m in norms)

@@ -1,5 +1,5 @@
-# The teacher/student pair, data and runtime the baseline configs of
-# this pair share; each adds its loss to `model`.
+# The teacher/student pair, data and runtime the configs of this pair
+# share (the baselines, KTAN); each adds its method to `model`.
 _base_ = [
     '../cifar100_bs64_240e.py', '../distill_runtime.py'
 ]

@@ -18,13 +18,12 @@ from typing import Dict, List, Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from mmkd import registry
 from ..tasks import task_of
 from .base_distiller import BaseDistiller, Update, frozen, unwrap
 from .teacher_distiller import (TeacherDistiller, feature_strides, logit_kd,
-                                pair_levels)
+                                pair_levels, probe_maps, resized)
 from .utils import build_model, model_cfg
 
 
@@ -72,7 +71,6 @@ class AFD(BaseDistiller):
                 discriminator, in_channels=c_out[0]
                 if len(set(c_out)) == 1 else c_out)) for _, c_out in channels)
 
-    @torch.no_grad()
     def _pair_networks(self, probe_size) -> List:
         """A task adapter per network k (recording it; network k-1 is its
         source), its distilled levels and the channels on both sides."""
@@ -81,8 +79,9 @@ class AFD(BaseDistiller):
         size = probe_size or (256 if self.tasks[0].part == 'neck' else 64)
         self.levels, channels = [], []
         for k, task in enumerate(self.tasks):
-            maps = [task.maps(m, torch.zeros(1, 3, size, size))
-                    for m in (nets[k], nets[k - 1])]
+            maps = probe_maps(task, {f'network {k}': nets[k], f'network '
+                                     f'{(k - 1) % len(nets)}': nets[k - 1]},
+                              size)
             strides = [feature_strides(m, size) for m in maps]
             pairs = task.default_pairs(*strides) or pair_levels(
                 *strides, 'stride', task)
@@ -108,9 +107,7 @@ class AFD(BaseDistiller):
         """Network k's distilled maps as ``D_k`` sees them."""
         if str(k) in self.transforms:
             return self.transforms[str(k)](maps, sizes)
-        return [m if m.shape[-2:] == s else F.interpolate(
-            m, s, mode='bilinear', align_corners=False)
-            for m, s in zip(maps, sizes)]
+        return resized(maps, sizes)
 
     def logit_losses(self, state) -> Dict:
         """Every network's task losses and its KL to network k-1."""

@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 
 from mmkd import registry
 from ..losses import check_loss_weight
-from ..tasks import task_of
+from ..tasks import evaluating, task_of
 from .base_distiller import BaseDistiller, Update
 from .utils import signature_default, with_defaults
 
@@ -26,6 +26,29 @@ INFERRED = dict(adapter=('in_channels', 'out_channels'),
 def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
     """Stride of each map of a probe forward on a ``size`` image."""
     return [round(size / f.shape[-1]) for f in feats]
+
+
+@torch.no_grad()
+def probe_maps(task, models: Dict[str, nn.Module], size: int) -> List:
+    """The distillable maps of each model (named for messages) for a blank
+    ``size`` image, in eval mode, so BN statistics are untouched."""
+    image, found = torch.zeros(1, 3, size, size), []
+    for name, model in models.items():
+        with evaluating(model):
+            found.append(task.maps(model, image))
+        if not found[-1]:
+            raise ValueError(
+                f'The {name}\'s {task.part} outputs no feature maps '
+                '(N, C, H, W) (a transformer outputs tokens): distil a '
+                'convolutional model.')
+    return found
+
+
+def resized(maps: Sequence[torch.Tensor], sizes) -> List[torch.Tensor]:
+    """Each map bilinearly resized to its ``(H, W)`` where it differs."""
+    return [m if tuple(m.shape[-2:]) == tuple(s) else F.interpolate(
+        m, size=s, mode='bilinear', align_corners=False)
+        for m, s in zip(maps, sizes)]
 
 
 def pair_levels(s_strides: List[int], t_strides: List[int], by: str,
@@ -187,24 +210,12 @@ class TeacherDistiller(BaseDistiller):
     def needs_adapter(self) -> bool:
         return self.loss_feat is not None
 
-    @torch.no_grad()
     def _probe(self, size: Optional[int]):
-        """The maps of both models for a blank image (eval mode, so BN
-        statistics are untouched)."""
+        """The maps of both models for a blank image."""
         size = size or (256 if self.task.part == 'neck' else 64)
-        image = torch.zeros(1, 3, size, size)
-        training = self.student.training
-        self.student.eval()
-        maps = self.task.maps(self.student, image), self.task.maps(
-            self.teacher, image)
-        self.student.train(training)
-        for name, found in zip(('student', 'teacher'), maps):
-            if not found:
-                raise ValueError(
-                    f'The {name}\'s {self.task.part} outputs no feature '
-                    'maps (N, C, H, W) (a transformer outputs tokens): '
-                    'distil a convolutional model.')
-        return maps[0], maps[1], size
+        s_maps, t_maps = probe_maps(self.task, dict(
+            student=self.student, teacher=self.teacher), size)
+        return s_maps, t_maps, size
 
     def _select_levels(self, levels, s_strides, default):
         if levels is None:
@@ -256,10 +267,7 @@ class TeacherDistiller(BaseDistiller):
             if self.adapter is not None:
                 s_maps = self.adapter(s_maps, [t.shape[-2:] for t in t_maps])
             elif getattr(self.loss_feat, 'same_channels', True):
-                s_maps = [s if s.shape[-2:] == t.shape[-2:] else
-                          F.interpolate(s, t.shape[-2:], mode='bilinear',
-                                        align_corners=False)
-                          for s, t in zip(s_maps, t_maps)]
+                s_maps = resized(s_maps, [t.shape[-2:] for t in t_maps])
             state.update(s_maps=s_maps, t_maps=t_maps)
             losses = {f'student.{k}': v for k, v in task.items()}
             losses.update(self.distill_losses(state, records, t_out))

@@ -1,6 +1,6 @@
-from .base import Recorder, TaskAdapter, task_of
+from .base import Recorder, TaskAdapter, evaluating, task_of
 from .classification import ClassificationTask
 from .detection import DetectionTask
 
-__all__ = ['Recorder', 'TaskAdapter', 'task_of', 'ClassificationTask',
-           'DetectionTask']
+__all__ = ['Recorder', 'TaskAdapter', 'evaluating', 'task_of',
+           'ClassificationTask', 'DetectionTask']

@@ -94,6 +94,18 @@ class TaskAdapter:
         raise NotImplementedError
 
 
+@contextlib.contextmanager
+def evaluating(model: nn.Module):
+    """``model`` in eval mode for a probe forward (BN statistics
+    untouched), then back in the mode it was in."""
+    training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(training)
+
+
 def loaded(module: str, name: str):
     """``module.name`` when ``module`` is imported, else None. A toolbox's
     model exists only once its models are imported, so the adapters test

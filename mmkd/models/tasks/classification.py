@@ -6,7 +6,7 @@ from typing import List
 import torch
 import torch.nn as nn
 
-from .base import TaskAdapter, loaded
+from .base import TaskAdapter, evaluating, loaded
 
 
 def stage_modules(backbone: nn.Module) -> List[nn.Module]:
@@ -71,10 +71,8 @@ class ClassificationTask(TaskAdapter):
         with torch.no_grad():
             for name, model in (('student', self.student),
                                 ('teacher', self.teacher)):
-                training = model.training
-                model.eval()
-                out = model.head(model.extract_feat(probe))
-                model.train(training)
+                with evaluating(model):
+                    out = model.head(model.extract_feat(probe))
                 if not (torch.is_tensor(out) and out.dim() == 2):
                     raise ValueError(
                         f'Logit KD needs class logits (N, C) from the '

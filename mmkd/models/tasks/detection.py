@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from .base import TaskAdapter, loaded
+from .base import TaskAdapter, evaluating, loaded
 
 # The class-score layer of mmdet's dense heads that run ``cls_convs`` then it.
 CLS_LAYERS = ('retina_cls', 'conv_cls', 'gfl_cls', 'atss_cls')
@@ -153,8 +153,9 @@ class DetectionTask(TaskAdapter):
         if branch is None:
             return full
         gen = torch.Generator().manual_seed(0)
-        feats = [torch.randn(f.shape, generator=gen) for f in self.maps(
-            self.teacher, torch.zeros(1, 3, 128, 128))]
+        with evaluating(self.teacher):
+            probe = self.maps(self.teacher, torch.zeros(1, 3, 128, 128))
+        feats = [torch.randn(f.shape, generator=gen) for f in probe]
         same = all(
             a.shape == b.shape and torch.allclose(a, b, atol=1e-5)
             for a, b in zip(branch(feats), full(feats)))
