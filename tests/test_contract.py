@@ -182,58 +182,91 @@ def check_export(model, student_cfg, batch):
 
 def check_online_distiller(cfg, _):
     """An online method (K networks, no teacher) on a detector and a
-    classifier, with and without discriminators: finite losses, the
-    declared terms are those its updates compute and a weight schedule
-    halves each, gradients reach every network, each optimizer part
-    updates only its own modules, checkpoint keys are the declared
-    children's, and the student exports as a plain model."""
-    from mmkd.engine import DistillOptimWrapperConstructor
+    classifier, with and without discriminators (see check_no_teacher)."""
     from .conftest import CLASSIFIERS, DETECTORS
     for kind, disc in [(k, d) for k in ('retinanet', 'cifar_resnet')
                        for d in (True, False)]:
         small, wide = (CLASSIFIERS[kind](), CLASSIFIERS[kind](16)) if (
             kind in CLASSIFIERS) else (DETECTORS[kind](), DETECTORS[kind](
                 width=16, neck_channels=32))
-        args = dict(cfg, student=small, peers=[wide], probe_size=128 if
-                    kind in DETECTORS else 32)
-        if not disc:
-            args.update(discriminator=None, loss_gan=None)
-        torch.manual_seed(0)
-        model = MODELS.build(copy.deepcopy(args))
-        batch = batch_for(kind)
-        state = model.data_preprocessor(copy.deepcopy(batch), True)
-        twin = copy.deepcopy(model)
-        twin.loss_scales = {n: 0.5 for n in model.distill_loss_names()}
-        computed = {}
-        for update, same in zip(model.updates(), twin.updates()):
-            if update.active():
-                full = model.with_scales(update.losses(state))
-                half = twin.with_scales(same.losses(dict(state)))
-                for k, v in full.items():
-                    if k.startswith('distill.loss'):
-                        assert torch.allclose(half[k], v / 2), k
-                        computed[k] = v
-                total, _ = model.parse_losses(full)
-                assert torch.isfinite(total)
-                total.backward()
-        assert {k[len('distill.'):] for k in computed} == set(
-            model.distill_loss_names()), kind
-        for net in model.nets():
-            assert any(p.grad is not None for p in net.parameters()), kind
-        model.zero_grad(set_to_none=True)
-        optim = DistillOptimWrapperConstructor(dict(
-            optimizer=dict(type='SGD', lr=0.1),
-            adv=dict(optimizer=dict(type='SGD', lr=0.1)),
-            disc=dict(optimizer=dict(type='SGD', lr=0.1))))(model)
-        before = {k: v.clone() for k, v in model.state_dict().items()}
-        log = model.train_step(copy.deepcopy(batch), optim)
-        assert all(torch.isfinite(v) for v in log.values())
-        changed = {k.split('.')[0] for k, v in model.state_dict().items()
-                   if v.is_floating_point() and not torch.equal(v, before[k])}
-        declared = {c for cs in model.active_parts().values() for c in cs}
-        assert {'student', 'peers'} <= changed <= declared, (kind, changed)
-        assert {k.split('.')[0] for k in before} <= declared | {'num_iters'}
-        check_export(model, small, batch)
+        check_no_teacher(dict(cfg, student=small, peers=[wide]), kind, disc,
+                         ('student', 'peers'))
+
+
+def check_self_distiller(cfg, _):
+    """A self-distillation method (branches on the student) on a detector
+    and a classifier, with and without a discriminator."""
+    from .conftest import CLASSIFIERS, DETECTORS
+    for kind, disc in [(k, d) for k in ('retinanet', 'cifar_resnet')
+                       for d in (True, False)]:
+        small = (CLASSIFIERS.get(kind) or DETECTORS[kind])()
+        check_no_teacher(dict(cfg, student=small), kind, disc,
+                         ('student', 'branches'))
+
+
+def check_no_teacher(args, kind, disc, trained):
+    """Finite losses, the declared terms are those its updates compute and
+    a weight schedule halves each, gradients reach every ``trained``
+    child, each optimizer part updates only its own modules, checkpoint
+    keys are the declared children's, and the student exports as a plain
+    model."""
+    from mmkd.engine import DistillOptimWrapperConstructor
+    from .conftest import DETECTORS
+    args = dict(args, probe_size=128 if kind in DETECTORS else 32)
+    if not disc:
+        args.update(discriminator=None, loss_gan=None)
+    torch.manual_seed(0)
+    model = MODELS.build(copy.deepcopy(args))
+    batch = batch_for(kind)
+    state = model.data_preprocessor(copy.deepcopy(batch), True)
+    twin = copy.deepcopy(model)
+    twin.loss_scales = {n: 0.5 for n in model.distill_loss_names()}
+    computed = {}
+    for update, same in zip(model.updates(), twin.updates()):
+        if update.active():
+            torch.manual_seed(0)
+            full = model.with_scales(update.losses(state))
+            torch.manual_seed(0)
+            half = twin.with_scales(same.losses(dict(state)))
+            for k, v in full.items():
+                if k.startswith('distill.loss'):
+                    assert torch.allclose(half[k], v / 2), k
+                    computed[k] = v
+            total, _ = model.parse_losses(full)
+            assert torch.isfinite(total)
+            total.backward()
+    assert {k[len('distill.'):] for k in computed} == set(
+        model.distill_loss_names()), kind
+    for name in trained:
+        assert any(p.grad is not None
+                   for p in getattr(model, name).parameters()), (kind, name)
+    model.zero_grad(set_to_none=True)
+    optim = DistillOptimWrapperConstructor(dict(
+        optimizer=dict(type='SGD', lr=0.1),
+        adv=dict(optimizer=dict(type='SGD', lr=0.1)),
+        disc=dict(optimizer=dict(type='SGD', lr=0.1))))(model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    log = model.train_step(copy.deepcopy(batch), optim)
+    assert all(torch.isfinite(v) for v in log.values())
+    changed = {k.split('.')[0] for k, v in model.state_dict().items()
+               if v.is_floating_point() and not torch.equal(v, before[k])}
+    declared = {c for cs in model.active_parts().values() for c in cs}
+    assert set(trained) <= changed <= declared, (kind, changed)
+    assert {k.split('.')[0] for k in before} <= declared | {'num_iters'}
+    check_export(model, args['student'], batch)
+
+
+def check_branch(cfg, _):
+    """A branch brings a stage map to the target's stride and width and
+    classifies it; gradients reach the stage."""
+    branch = MODELS.build(dict(cfg, in_channels=8, out_channels=16, stride=4,
+                               num_classes=5))
+    x = torch.randn(2, 8, 16, 16, requires_grad=True)
+    feat, logits = branch(x)
+    assert feat.shape == (2, 16, 4, 4) and logits.shape == (2, 5)
+    assert branch(x, (3, 3))[0].shape == (2, 16, 3, 3)
+    (feat.sum() + logits.sum()).backward()
+    assert x.grad is not None
 
 
 def check_hook(cfg, distiller_cfg, tmp_path, shapes_root):
@@ -290,6 +323,8 @@ CONTRACTS = {
                                check_distiller),
         'KTAN': (dict(type='KTAN'), check_distiller),
         'AFD': (dict(type='AFD'), check_online_distiller),
+        'MBAKT': (dict(type='MBAKT'), check_self_distiller),
+        'BottleneckBranch': (dict(type='BottleneckBranch'), check_branch),
         'TeacherDistiller': (dict(
             type='TeacherDistiller', loss_feat=dict(type='FeatureMSELoss'),
             loss_kd=dict(type='KDLoss', temperature=4)), check_distiller),

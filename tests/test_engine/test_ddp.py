@@ -101,3 +101,33 @@ def test_two_process_training_and_resume(kind, distiller_cfg, data_root_for,
     for p, q in zip(probes(whole), resumed):
         assert [r['losses'] for r in p['rows'][2:]] == [
             r['losses'] for r in q['rows']]
+
+
+@pytest.mark.parametrize('method,kind', [('AFD', 'cifar_resnet'),
+                                         ('MBAKT', 'retinanet'),
+                                         ('MBAKT', 'cifar_resnet')])
+def test_two_process_online_and_self_distillation(method, kind,
+                                                  data_root_for, tmp_path):
+    """AFD with K = 2 (peer, transform and discriminator each in its own
+    DDP) and MB-AKT's branches: every iteration's three (two) updates
+    leave identical parameters on both ranks, with no
+    find_unused_parameters; checkpoint keys carry no DDP ``module.``."""
+    from ..conftest import CLASSIFIERS, DETECTORS
+    make = CLASSIFIERS.get(kind) or DETECTORS[kind]
+    model = dict(type=method, student=make())
+    if method == 'AFD':
+        model['peers'] = [make(16)]
+    work = tmp_path / 'work'
+    cfg = run_config(work, data_root_for(kind), model, epochs=1)
+    cfg.optim_wrapper['adv'] = dict(optimizer=dict(type='Adam', lr=1e-3))
+    cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
+    cfg.custom_hooks += [dict(type='RankParamsProbe')]
+    cfg.model_wrapper_cfg['find_unused_parameters'] = False
+    cfg.randomness = dict(seed=0, diff_rank_seed=True)
+    dist_train(cfg, tmp_path / 'run.py')
+    for p in probes(work):
+        assert p['world_size'] == 2 and len(p['rows']) == 2
+        assert all(r['max_diff'] == 0.0 for r in p['rows'])
+        assert 'distill.loss_kd' in p['rows'][0]['losses']
+    saved = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
+    assert saved.keys() == MODELS.build(model).state_dict().keys()

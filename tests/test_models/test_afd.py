@@ -103,21 +103,6 @@ def train_and_resume(cfg, tmp_path):
     Runner.from_cfg(again).train()
 
 
-def test_error_multi_process_not_yet(tmp_path):
-    """Separate DDP would wrap the peer list as one module (whose elements
-    could then not be called): a clear error instead, until it is built."""
-    import torch.distributed as dist
-    from mmkd.registry import MODEL_WRAPPERS
-    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
-                            rank=0, world_size=1)
-    try:
-        with pytest.raises(NotImplementedError, match='one process'):
-            MODEL_WRAPPERS.build(dict(type='DistillDataParallel'),
-                                 default_args=dict(module=MODELS.build(afd())))
-    finally:
-        dist.destroy_process_group()
-
-
 @pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
 def test_build_leaves_batch_norm_statistics_alone(kind):
     """The probe forward that infers channels and levels runs every

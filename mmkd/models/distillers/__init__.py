@@ -1,7 +1,8 @@
 from .afd import AFD
 from .base_distiller import BaseDistiller, Update
 from .ktan import KTAN, DetectionDistiller
+from .mbakt import MBAKT
 from .teacher_distiller import TeacherDistiller
 
-__all__ = ['AFD', 'BaseDistiller', 'DetectionDistiller', 'KTAN',
+__all__ = ['AFD', 'BaseDistiller', 'DetectionDistiller', 'KTAN', 'MBAKT',
            'TeacherDistiller', 'Update']

@@ -18,10 +18,12 @@ from typing import Dict, List, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.model import is_model_wrapper
 
 from mmkd import registry
 from ..tasks import task_of
-from .base_distiller import BaseDistiller, Update, frozen, unwrap
+from .base_distiller import (BaseDistiller, Update, frozen, tensors_in,
+                             unwrap)
 from .teacher_distiller import (TeacherDistiller, feature_strides, logit_kd,
                                 pair_levels, probe_maps, resized)
 from .utils import build_model, model_cfg
@@ -135,9 +137,15 @@ class AFD(BaseDistiller):
         """Each network fools its discriminator (a fresh feature forward);
         puts ``D_k``'s inputs in ``state``: ``reals`` (network k-1's maps)
         and ``fakes`` (network k's, transformed)."""
-        nets = self.nets()
-        maps = [task.maps(net, state['inputs'])
-                for net, task in zip(nets, self.tasks)]
+        maps, anchor = [], 0
+        for net, task in zip(self.nets(), self.tasks):
+            if not is_model_wrapper(net):
+                maps.append(task.maps(net, state['inputs']))
+                continue
+            with task.recording() as records:  # through DDP: every
+                out = net(state['inputs'], mode='tensor')  # weight is used
+                maps.append(task.student_maps(records))
+            anchor = anchor + 0 * sum(x.sum() for x in tensors_in(out))
         reals, fakes, adv = [], [], []
         for k, pairs in enumerate(self.levels):
             real = [maps[k - 1][j] for _, j in pairs]
@@ -149,16 +157,16 @@ class AFD(BaseDistiller):
                 adv.append(sum(self.loss_gan(x) for x in disc(fake)) /
                            len(fake))
         state.update(reals=reals, fakes=fakes)
-        return {'distill.loss_adv': sum(adv)}
+        return {'distill.loss_adv': sum(adv) + anchor}
 
     def discriminator_losses(self, state) -> Dict:
         """``D_k``: network k-1's maps real, network k's fake."""
         total = 0
         for k, disc in enumerate(self.discriminators):
-            real = disc([m.detach() for m in state['reals'][k]])
-            fake = disc([m.detach() for m in state['fakes'][k]])
-            total = total + sum(self.loss_gan.discriminator_loss(r, f)
-                                for r, f in zip(real, fake)) / len(real)
+            real, fake = state['reals'][k], state['fakes'][k]
+            out = disc([m.detach() for m in real + fake])  # one DDP call
+            total = total + sum(self.loss_gan.discriminator_loss(r, f) for
+                                r, f in zip(out, out[len(real):])) / len(real)
         return {'disc.loss_d': total}
 
     def parts(self) -> Dict[str, List[str]]:

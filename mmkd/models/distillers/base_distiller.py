@@ -26,12 +26,14 @@ def unwrap(module: nn.Module) -> nn.Module:
 
 def _without_wrappers(module, state_dict, prefix, local_metadata):
     """State-dict hook: the keys of children wrapped for DDP (separate
-    DDP wraps student, adapter and discriminator) without the wrapper's
-    ``module.``, so checkpoints are the same with and without DDP and
-    mmengine's loader, which unwraps children, finds every key."""
-    wrapped = [f'{prefix}{name}.module.'
-               for name, child in module._modules.items()
-               if is_model_wrapper(child)]
+    DDP wraps student, adapter and discriminator, and each element of a
+    child list) without the wrappers' ``module.``, so checkpoints are the
+    same with and without DDP and mmengine's loader, which unwraps
+    children, finds every key."""
+    wrapped = sorted((f'{prefix}{name}.module.'
+                      for name, child in module.named_modules()
+                      if name and is_model_wrapper(child)),
+                     key=len, reverse=True)
     if not wrapped:
         return state_dict
     items = list(state_dict.items())
@@ -40,9 +42,17 @@ def _without_wrappers(module, state_dict, prefix, local_metadata):
         for w in wrapped:
             if key.startswith(w):
                 key = w[:-len('module.')] + key[len(w):]
-                break
         state_dict[key] = value
     return state_dict
+
+
+def tensors_in(out) -> List[torch.Tensor]:
+    """The tensors in a model's output (nested tuples and lists)."""
+    if torch.is_tensor(out):
+        return [out]
+    if isinstance(out, (list, tuple)):
+        return [t for o in out for t in tensors_in(o)]
+    return []
 
 
 @contextlib.contextmanager

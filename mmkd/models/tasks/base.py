@@ -93,6 +93,57 @@ class TaskAdapter:
         """(student rows, teacher rows) of class scores, ``(n, C)`` each."""
         raise NotImplementedError
 
+    # ----------------------- self-distillation: branches on the student
+    def watch_stages(self) -> None:
+        """Record the student's backbone stages (``stage{i}``) too."""
+
+    def stage_maps(self, records) -> List[torch.Tensor]:
+        """The student's backbone stage maps from its forward's records."""
+        stages = sorted(int(k[5:]) for k in records if k.startswith('stage'))
+        return [as_maps(records[f'stage{i}'])[-1] for i in stages]
+
+    def outputs(self, records) -> Tuple[List, List]:
+        """The maps branches learn from and the class scores they join,
+        one each per branch target (the last stage; each neck level)."""
+        raise NotImplementedError
+
+    def run_head(self, inputs: torch.Tensor) -> None:
+        """A forward of the student through its head (for a probe)."""
+        raise NotImplementedError
+
+    def branch_cfg(self, model_cfg: dict, stride: int, t_strides,
+                   t_channels, scores: torch.Tensor) -> Tuple[int, dict]:
+        """The target of a branch on a stage of ``stride`` and what its
+        head needs (``num_classes``, or a dense ``head``'s config)."""
+        raise NotImplementedError
+
+    def branch_loss(self, branch: nn.Module, out, samples) -> dict:
+        """The task loss of a branch's head output."""
+        raise NotImplementedError
+
+
+def as_maps(output) -> List[torch.Tensor]:
+    """The 4-D maps in a module's output (a tensor or a tuple of them)."""
+    outs = output if isinstance(output, (list, tuple)) else [output]
+    return [x for x in outs if torch.is_tensor(x) and x.dim() == 4]
+
+
+def stage_modules(backbone: nn.Module) -> List[nn.Module]:
+    """The stages of an MMPretrain or MMDetection backbone, in order: its
+    ``res_layers`` (ResNet family, the CIFAR zoo) or ``layers`` (MobileNet)
+    by name, else its ``stages``/``layers`` container; ``[backbone]`` (its
+    outputs, as ``out_indices`` selects them) when it has none of these."""
+    for attr in ('res_layers', 'layers'):
+        names = getattr(backbone, attr, None)
+        if isinstance(names, (list, tuple)) and names and all(
+                isinstance(n, str) for n in names):
+            return [getattr(backbone, n) for n in names]
+    for attr in ('stages', 'layers'):
+        modules = getattr(backbone, attr, None)
+        if isinstance(modules, (nn.ModuleList, nn.Sequential)):
+            return list(modules)
+    return [backbone]
+
 
 @contextlib.contextmanager
 def evaluating(model: nn.Module):

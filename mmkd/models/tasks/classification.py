@@ -4,32 +4,7 @@ stage maps are read by forward hooks on the backbone's own stages."""
 from typing import List
 
 import torch
-import torch.nn as nn
-
-from .base import TaskAdapter, evaluating, loaded
-
-
-def stage_modules(backbone: nn.Module) -> List[nn.Module]:
-    """The stages of an MMPretrain backbone, in order: its ``res_layers``
-    (ResNet family, the CIFAR zoo) or ``layers`` (MobileNet) by name, else
-    its ``stages``/``layers`` container; ``[backbone]`` (its outputs, as
-    ``out_indices`` selects them) when it has none of these."""
-    for attr in ('res_layers', 'layers'):
-        names = getattr(backbone, attr, None)
-        if isinstance(names, (list, tuple)) and names and all(
-                isinstance(n, str) for n in names):
-            return [getattr(backbone, n) for n in names]
-    for attr in ('stages', 'layers'):
-        modules = getattr(backbone, attr, None)
-        if isinstance(modules, (nn.ModuleList, nn.Sequential)):
-            return list(modules)
-    return [backbone]
-
-
-def as_maps(output) -> List[torch.Tensor]:
-    """The 4-D maps in a module's output (a tensor or a tuple of them)."""
-    outs = output if isinstance(output, (list, tuple)) else [output]
-    return [x for x in outs if torch.is_tensor(x) and x.dim() == 4]
+from .base import TaskAdapter, as_maps, evaluating, loaded, stage_modules
 
 
 class ClassificationTask(TaskAdapter):
@@ -103,3 +78,18 @@ class ClassificationTask(TaskAdapter):
 
     def logit_pairs(self, records, teacher_out):
         return [(records['logits'], teacher_out['logits'])]
+
+    def stage_maps(self, records):
+        return self._maps(self.student, records)
+
+    def outputs(self, records):
+        return [self.stage_maps(records)[-1]], [records['logits']]
+
+    def run_head(self, inputs) -> None:
+        self.student(inputs, mode='tensor')
+
+    def branch_cfg(self, model_cfg, stride, t_strides, t_channels, scores):
+        return 0, dict(num_classes=scores.shape[1])
+
+    def branch_loss(self, branch, out, samples) -> dict:
+        return self.student.head._get_loss(out, samples)

@@ -1,0 +1,4 @@
+# BYOT on the digits: MB-AKT without the discriminator.
+_base_ = './mbakt_resnet8_digits.py'
+
+model = dict(discriminator=None, loss_gan=None)
