@@ -287,6 +287,25 @@ def check_hook(cfg, distiller_cfg, tmp_path, shapes_root):
         torch.serialization.add_safe_globals(allowed)
 
 
+def check_ensemble_hook(cfg, distiller_cfg, tmp_path, shapes_root):
+    """After the student's validation, each branch of MB-AKT on a detector
+    is evaluated and logged with its prefix; a method without other
+    networks is refused before training."""
+    from .conftest import DETECTORS
+    run = run_config(tmp_path / 'a', shapes_root, dict(
+        type='MBAKT', student=DETECTORS['retinanet'](), probe_size=128),
+        epochs=1, val_interval=1, hooks=[cfg])
+    runner = Runner.from_cfg(run)
+    runner.train()
+    for k in range(3):
+        mAP = runner.message_hub.get_info(f'branch{k}/coco/bbox_mAP')
+        assert mAP is not None and 0 <= mAP <= 1, k
+    run = run_config(tmp_path / 'b', shapes_root, distiller_cfg(), epochs=1,
+                     hooks=[cfg])
+    with pytest.raises(ValueError, match='has none'):
+        Runner.from_cfg(run).train()
+
+
 def check_model_wrapper(cfg, distiller_cfg, tmp_path, shapes_root):
     """The wrapper wraps student, adapter and discriminator separately
     (never the teacher) in a CPU process group, even when given the
@@ -346,6 +365,8 @@ CONTRACTS = {
             schedules=dict(loss_feat=dict(warmup=2))), check_hook),
         'StopDistillHook': (dict(type='StopDistillHook', stop_iter=2),
                             check_hook),
+        'EnsembleEvalHook': (dict(type='EnsembleEvalHook'),
+                             check_ensemble_hook),
         'DiscriminatorScheduleHook': (dict(
             type='DiscriminatorScheduleHook', warmup=1, freeze=3),
                                       check_hook),

@@ -243,6 +243,22 @@ def extract_student_state(state: Dict[str, torch.Tensor]) -> OrderedDict:
                        if k.startswith(STUDENT_PREFIX))
 
 
+def peer_state(state: Dict[str, torch.Tensor], peer: int,
+               src: str) -> Dict[str, torch.Tensor]:
+    """Peer ``peer``'s weights (``peers.<peer - 1>.*``) as ``student.*``."""
+    prefix = f'peers.{peer - 1}.'
+    found = sorted({int(k.split('.')[1]) + 1 for k in state
+                    if k.startswith('peers.')})
+    if peer < 1 or peer not in found:
+        raise ValueError(
+            f'{src!r} has ' + (f'peers {found}' if found else 'no peers (it '
+                               'is not from an online method such as AFD)')
+            + f'; --peer {peer} names none of them (the student is network '
+            '0: export it without --peer).')
+    return {STUDENT_PREFIX + k[len(prefix):]: v for k, v in state.items()
+            if k.startswith(prefix)}
+
+
 def plain_meta(meta: Optional[dict]) -> dict:
     """The part of runner ``meta`` plain MMDetection uses (class names,
     palette), as built-in Python types that ``weights_only`` accepts."""
@@ -261,8 +277,10 @@ def plain_meta(meta: Optional[dict]) -> dict:
     })
 
 
-def export_student(src: str, dst: str) -> dict:
-    """Write the student of a distiller checkpoint ``src`` to ``dst``.
+def export_student(src: str, dst: str, peer: Optional[int] = None) -> dict:
+    """Write the student of a distiller checkpoint ``src`` to ``dst`` (or
+    with ``peer=k``, peer k of an online run: network k, the student being
+    network 0).
 
     The result holds only the student's weights and its class names, loads
     into the student's own config in plain MMDetection and passes
@@ -273,7 +291,10 @@ def export_student(src: str, dst: str) -> dict:
     """
     refuse_to_overwrite(src, dst)
     ckpt = load_checkpoint_file(src, 'checkpoint')
-    student = extract_student_state(get_state_dict(ckpt))
+    state = get_state_dict(ckpt)
+    if peer is not None:
+        state = peer_state(state, peer, src)
+    student = extract_student_state(state)
     if not student:
         raise ValueError(
             f'{src!r} has no "{STUDENT_PREFIX}*" weights: it is not an mmkd '
@@ -336,16 +357,17 @@ def uses_mmkd_types(cfg) -> bool:
     return False
 
 
-def student_config(cfg):
-    """The student's own config from a distillation config: ``model`` is
-    the student, and nothing refers to mmkd (plugin import, DDP wrapper,
-    optimizer constructor, mmkd hooks, checkpoint backend), so plain
-    MMDetection runs it."""
+def student_config(cfg, peer: Optional[int] = None):
+    """The student's own config from a distillation config (or peer k's
+    with ``peer=k``): ``model`` is that network, and nothing refers to
+    mmkd (plugin import, DDP wrapper, optimizer constructor, mmkd hooks,
+    checkpoint backend), so plain MMDetection runs it."""
     from mmengine.config import Config
     from mmengine.registry import HOOKS
     out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
                  else copy.deepcopy(dict(cfg)))
-    out.model = out.model['student']
+    out.model = out.model['student'] if peer is None else \
+        out.model['peers'][peer - 1]
     if isinstance(out.model, str):  # student='path/to/config.py'
         from mmkd.models.distillers.utils import model_cfg
         out.model = model_cfg(out.model, 'student').to_dict()
@@ -362,7 +384,9 @@ def student_config(cfg):
     optim = out.get('optim_wrapper')
     if optim and optim.get('constructor') == 'DistillOptimWrapperConstructor':
         optim.pop('constructor')
-        optim.pop('disc', None)
+        for part in [k for k, v in optim.items()
+                     if isinstance(v, dict) and 'optimizer' in v]:
+            optim.pop(part)  # disc, adv: the distiller's other parts
 
     def from_mmkd(hook):  # mmkd's hooks are in mmengine's root registry
         cls = HOOKS.module_dict.get(hook['type']) if isinstance(

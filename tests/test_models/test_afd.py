@@ -113,3 +113,46 @@ def test_build_leaves_batch_norm_statistics_alone(kind):
     assert norms and all(int(m.num_batches_tracked) == 0 for m in norms)
     assert all(torch.equal(m.running_mean, torch.zeros_like(m.running_mean))
                for m in norms)
+
+
+def test_every_peer_is_validated_and_exported(tmp_path, digits_root):
+    """EnsembleEvalHook logs peer 1's accuracy after the student's; peer 1
+    exports (``export_student.py --peer 1``) as a plain MMPretrain
+    checkpoint that its own ``peer1_config.py`` loads and that predicts
+    what the peer predicted in the run; a peer that does not exist is a
+    clear error."""
+    import subprocess
+    import sys
+    from mmengine.config import Config
+    from mmkd.models.distillers.utils import build_model
+    from mmkd.utils import export_student
+    from ..conftest import cls_batch
+    cfg = run_config(tmp_path, digits_root, afd(), epochs=1, val_interval=1,
+                     hooks=[dict(type='EnsembleEvalHook')])
+    cfg.optim_wrapper['adv'] = dict(optimizer=dict(type='Adam', lr=2e-5))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    top1 = runner.message_hub.get_info('peer1/accuracy/top1')
+    assert top1 is not None and 0 <= top1 <= 100
+    out = tmp_path / 'peer1.pth'
+    proc = subprocess.run(
+        [sys.executable, 'tools/model_converters/export_student.py',
+         str(tmp_path / 'epoch_1.pth'), str(out), '--peer', '1'],
+        capture_output=True, text=True,
+        cwd=osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    assert proc.returncode == 0, proc.stderr
+    plain = build_model(Config.fromfile(tmp_path / 'peer1_config.py').model)
+    plain.load_state_dict(torch.load(out, weights_only=True)['state_dict'])
+    peer = runner.model.peers[0]
+    batch = cls_batch()
+    plain.eval(), peer.eval()
+    with torch.no_grad():
+        ours = peer(**peer.data_preprocessor(copy.deepcopy(batch), False),
+                    mode='tensor')
+        theirs = plain(**plain.data_preprocessor(batch, False),
+                       mode='tensor')
+    assert torch.equal(ours, theirs)
+    with pytest.raises(ValueError, match=r'has peers \[1\]; --peer 2'):
+        export_student(str(tmp_path / 'epoch_1.pth'),
+                       str(tmp_path / 'x.pth'), peer=2)

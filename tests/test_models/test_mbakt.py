@@ -104,3 +104,30 @@ def test_build_leaves_batch_norm_statistics_alone(kind):
     norms = [m for m in model.student.modules()
              if isinstance(m, torch.nn.BatchNorm2d)]
     assert norms and all(int(m.num_batches_tracked) == 0 for m in norms)
+
+
+def test_every_branch_is_validated(tmp_path, digits_root):
+    """EnsembleEvalHook logs each branch's accuracy; a branch's
+    predictions are its classifier's argmax."""
+    from mmengine.runner import Runner
+    cfg = run_config(tmp_path, digits_root, mbakt(), epochs=1,
+                     val_interval=1, hooks=[dict(type='EnsembleEvalHook')])
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    for k in range(2):
+        top1 = runner.message_hub.get_info(f'branch{k}/accuracy/top1')
+        assert top1 is not None and 0 <= top1 <= 100, k
+    model = runner.model
+    data = next(iter(runner.val_dataloader))
+    samples = model.predictors()['branch1'](data)
+    inputs = model.data_preprocessor(data, False)['inputs']
+    from mmkd.models.tasks.base import stage_modules
+    seen = []
+    stage = stage_modules(model.student.backbone)[1]
+    handle = stage.register_forward_hook(lambda m, i, o: seen.append(o))
+    with torch.no_grad():
+        model.student.backbone(inputs)
+        handle.remove()
+        logits = model.branches[1](seen[0])[1]
+    assert [int(s.pred_label) for s in samples] == logits.argmax(1).tolist()

@@ -1,10 +1,13 @@
 """Write the student of an mmkd checkpoint as a plain MMDetection checkpoint.
 
     python tools/model_converters/export_student.py CHECKPOINT OUT
+    python tools/model_converters/export_student.py CHECKPOINT OUT --peer K
 
 OUT holds only the student's weights (no teacher, adapter or discriminator)
 and its class names; the student's own config loads it in plain MMDetection,
-with ``torch.load(weights_only=True)``.
+with ``torch.load(weights_only=True)``. ``--peer K`` writes peer K of an
+online run (AFD, DML) instead; its config is ``peerK_config.py`` in the
+run's work_dir.
 """
 import argparse
 
@@ -15,13 +18,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('checkpoint', help='distiller checkpoint (.pth)')
     parser.add_argument('out', help='student checkpoint to write')
+    parser.add_argument('--peer', type=int, metavar='K',
+                        help='export peer K (1, 2, ...) of an online run')
     args = parser.parse_args()
     try:
-        out = export_student(args.checkpoint, args.out)
+        out = export_student(args.checkpoint, args.out, args.peer)
     except (FileExistsError, FileNotFoundError, IsADirectoryError,
             ValueError) as e:
         parser.exit(2, f'error: {e}\n')
-    print(f'wrote {args.out}: {len(out["state_dict"])} student tensors')
+    print(f'wrote {args.out}: {len(out["state_dict"])} '
+          f'{"student" if args.peer is None else f"peer {args.peer}"} '
+          'tensors')
 
 
 if __name__ == '__main__':

@@ -56,6 +56,9 @@ class StudentCheckpointHook(Hook):
     def _write_config(self, runner) -> None:
         student_config(runner.cfg).dump(
             osp.join(runner.work_dir, 'student_config.py'))
+        for k in range(1, len(runner.cfg.model.get('peers') or []) + 1):
+            student_config(runner.cfg, peer=k).dump(
+                osp.join(runner.work_dir, f'peer{k}_config.py'))
 
     @master_only
     def _sync(self, runner) -> None:

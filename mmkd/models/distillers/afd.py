@@ -14,7 +14,7 @@ levels of equal stride (KL on dense class scores); a T2S transform where
 widths differ; the adversarial update runs its own feature forward (the
 logit update has stepped the weights the first one used).
 """
-from typing import Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence
 
 import torch
 import torch.nn as nn
@@ -101,6 +101,11 @@ class AFD(BaseDistiller):
 
     def nets(self) -> List[nn.Module]:
         return [self.student, *self.peers]
+
+    def predictors(self) -> Dict[str, Callable]:
+        """``val_step`` of each peer, for EnsembleEvalHook."""
+        return {f'peer{k}': unwrap(p).val_step
+                for k, p in enumerate(self.peers, 1)}
 
     def distill_loss_names(self) -> List[str]:
         return ['loss_kd'] + ['loss_adv'] * (self.discriminators is not None)

@@ -307,6 +307,11 @@ class BaseDistiller(BaseModel):
                 'rate or the distillation loss weights (or warm them up '
                 'with DistillLossWeightHook), then resume.')
 
+    def predictors(self) -> Dict[str, Callable]:
+        """Other networks' ``val_step`` by name (AFD's peers, MB-AKT's
+        branches), which EnsembleEvalHook evaluates besides the student."""
+        return {}
+
     # ------------------------------------------------- the training protocol
     def parts(self) -> Dict[str, List[str]]:
         """The optimizer parts: each optim wrapper's name and the children

@@ -14,7 +14,8 @@ and the branches' scores) to each branch (x0.3, T=3), MSE from the
 detached deepest map (the last stage; the neck level) to each branch's
 map (x0.03), and LSGAN on class probabilities: ensemble real, branch fake.
 """
-from typing import Dict, List, Optional, Sequence
+import functools
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -171,6 +172,21 @@ class MBAKT(BaseDistiller):
                                   state['fakes']])  # one (DDP) call
         return {'disc.loss_d': sum(self.loss_gan.discriminator_loss(r, f)
                                    for r, f in zip(out, out[n:])) / n}
+
+    def predictors(self) -> Dict[str, Callable]:
+        """``val_step`` of each branch, for EnsembleEvalHook."""
+        return {f'branch{k}': functools.partial(self._branch_step, k)
+                for k in range(len(self.branches))}
+
+    @torch.no_grad()
+    def _branch_step(self, k: int, data) -> list:
+        data = self.data_preprocessor(data, False)
+        with self.task.recording() as rec:
+            self.task.run_head(data['inputs'])
+            stage = self.task.stage_maps(rec)[self.stages[k]]
+        branch = unwrap(self.branches[k])
+        return self.task.branch_predict(branch, branch(stage)[1],
+                                        data['data_samples'])
 
     def parts(self) -> Dict[str, List[str]]:
         return dict(student=['student', 'branches'], disc=['discriminator'])

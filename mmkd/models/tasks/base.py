@@ -121,6 +121,11 @@ class TaskAdapter:
         """The task loss of a branch's head output."""
         raise NotImplementedError
 
+    def branch_predict(self, branch: nn.Module, out, samples) -> list:
+        """``samples`` with a branch's predictions, as the student's
+        ``predict`` gives its own."""
+        raise NotImplementedError
+
 
 def as_maps(output) -> List[torch.Tensor]:
     """The 4-D maps in a module's output (a tensor or a tuple of them)."""

@@ -93,3 +93,6 @@ class ClassificationTask(TaskAdapter):
 
     def branch_loss(self, branch, out, samples) -> dict:
         return self.student.head._get_loss(out, samples)
+
+    def branch_predict(self, branch, out, samples) -> list:
+        return self.student.head._get_predictions(out, samples)

@@ -255,3 +255,9 @@ class DetectionTask(TaskAdapter):
         from mmdet.models.utils import unpack_gt_instances
         gt, ignore, metas = unpack_gt_instances(samples)
         return branch.head.loss_by_feat(*out, gt, metas, ignore)
+
+    def branch_predict(self, branch, out, samples) -> list:
+        results = branch.head.predict_by_feat(
+            *out, batch_img_metas=[s.metainfo for s in samples],
+            rescale=True)
+        return self.student.add_pred_to_datasample(samples, results)
