@@ -55,3 +55,15 @@ def test_benchmark_prints_ratio():
         (result['student_step'] + result['teacher_feat']), rel=1e-2)
     assert result['ratio_both'] == pytest.approx(
         result['distill_step'] / result['both'], rel=1e-2)
+
+
+@pytest.mark.parametrize('config', ['afd/afd_resnet8-w16_resnet8_digits.py',
+                                    'mbakt/mbakt_resnet8_digits.py'])
+def test_online_benchmark_prints_ratio(config):
+    proc = run('tools/analysis_tools/benchmark_online.py',
+               osp.join('configs', config), '--batch', '4', '--rounds', '1')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result['networks'] > 0 and result['distill_step'] > 0
+    assert result['ratio'] == pytest.approx(
+        result['distill_step'] / result['networks'], rel=1e-2)
