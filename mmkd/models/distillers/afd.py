@@ -22,8 +22,9 @@ from mmengine.model import is_model_wrapper
 
 from mmkd import registry
 from ..tasks import task_of
-from .base_distiller import (BaseDistiller, Update, frozen, tensors_in,
-                             unwrap)
+from .base_distiller import (BaseDistiller, Update, check_gan,
+                             discriminator_loss, frozen, refuse_teacher,
+                             tensors_in, unwrap)
 from .teacher_distiller import (TeacherDistiller, feature_strides, logit_kd,
                                 pair_levels, probe_maps, resized)
 from .utils import build_model, model_cfg
@@ -45,17 +46,12 @@ class AFD(BaseDistiller):
                  transform: dict = dict(type='T2SAdapter'),
                  probe_size=None, teacher=None, teacher_ckpt=None, **kwargs):
         name = type(self).__name__
-        if teacher is not None or teacher_ckpt is not None:
-            raise ValueError(
-                f'{name} is online: its networks train together from '
-                'scratch, so it takes no teacher or teacher_ckpt. Use KTAN '
-                'or TeacherDistiller to distil from a trained teacher.')
+        refuse_teacher(name, 'online: its networks train together from '
+                       'scratch', teacher, teacher_ckpt)
         if not isinstance(peers, (list, tuple)) or not peers:
             raise ValueError(f'{name} trains K >= 2 networks: give at least '
                              'one peer besides the student, peers=[...]')
-        if (discriminator is None) != (loss_gan is None):
-            raise ValueError('discriminator and loss_gan go together: set '
-                             'both, or both to None (DML)')
+        check_gan(discriminator, loss_gan, 'DML')
         super().__init__(student, **kwargs)
         self.peers = nn.ModuleList(
             build_model(model_cfg(p, f'peer {i + 1}'))
@@ -166,12 +162,10 @@ class AFD(BaseDistiller):
 
     def discriminator_losses(self, state) -> Dict:
         """``D_k``: network k-1's maps real, network k's fake."""
-        total = 0
-        for k, disc in enumerate(self.discriminators):
-            real, fake = state['reals'][k], state['fakes'][k]
-            out = disc([m.detach() for m in real + fake])  # one DDP call
-            total = total + sum(self.loss_gan.discriminator_loss(r, f) for
-                                r, f in zip(out, out[len(real):])) / len(real)
+        total = sum(discriminator_loss(disc, self.loss_gan, real, fake)
+                    for disc, real, fake in zip(self.discriminators,
+                                                state['reals'],
+                                                state['fakes']))
         return {'disc.loss_d': total}
 
     def parts(self) -> Dict[str, List[str]]:

@@ -68,6 +68,29 @@ def frozen(module: nn.Module):
             p.requires_grad_(True)
 
 
+def refuse_teacher(method: str, kind: str, teacher, teacher_ckpt) -> None:
+    """An online or self-distillation method given a teacher: an error."""
+    if teacher is not None or teacher_ckpt is not None:
+        raise ValueError(
+            f'{method} is {kind}, so it takes no teacher or teacher_ckpt. '
+            'Use KTAN or TeacherDistiller to distil from a trained teacher.')
+
+
+def check_gan(discriminator, loss_gan, without: str) -> None:
+    if (discriminator is None) != (loss_gan is None):
+        raise ValueError('discriminator and loss_gan go together: set '
+                         f'both, or both to None ({without})')
+
+
+def discriminator_loss(disc, loss_gan, reals, fakes) -> torch.Tensor:
+    """``loss_gan``'s discriminator loss of ``disc`` (reals real, fakes
+    fake, detached), the mean over maps; one call of ``disc``, as DDP
+    needs."""
+    out = disc([m.detach() for m in list(reals) + list(fakes)])
+    return sum(loss_gan.discriminator_loss(r, f)
+               for r, f in zip(out, out[len(reals):])) / len(reals)
+
+
 class Update(NamedTuple):
     """One optimizer update of a training iteration, as a method declares
     it (:meth:`BaseDistiller.updates`); the core's ``train_step`` runs them

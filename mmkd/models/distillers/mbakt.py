@@ -23,7 +23,9 @@ import torch.nn as nn
 from mmkd import registry
 from ..tasks import evaluating, task_of
 from ..losses import check_loss_weight
-from .base_distiller import BaseDistiller, Update, frozen, unwrap
+from .base_distiller import (BaseDistiller, Update, check_gan,
+                             discriminator_loss, frozen, refuse_teacher,
+                             unwrap)
 from .teacher_distiller import TeacherDistiller, feature_strides, probe_maps
 from .utils import model_cfg
 
@@ -44,15 +46,10 @@ class MBAKT(BaseDistiller):
                  discriminator=dict(type='PatchDiscriminator'),
                  loss_gan=dict(type='GANLoss', loss_weight=0.3),
                  probe_size=None, teacher=None, teacher_ckpt=None, **kwargs):
-        if teacher is not None or teacher_ckpt is not None:
-            raise ValueError(
-                f'{type(self).__name__} is self-distillation: the '
-                "student's branches teach each other, so it takes no "
-                'teacher or teacher_ckpt. Use KTAN or TeacherDistiller to '
-                'distil from a trained teacher.')
-        if (discriminator is None) != (loss_gan is None):
-            raise ValueError('discriminator and loss_gan go together: set '
-                             'both, or both to None (BYOT)')
+        refuse_teacher(type(self).__name__, "self-distillation: the "
+                       "student's branches teach each other", teacher,
+                       teacher_ckpt)
+        check_gan(discriminator, loss_gan, 'BYOT')
         cfg = model_cfg(student, 'student')
         super().__init__(cfg, **kwargs)
         self.branch_weight = check_loss_weight(branch_weight, 'branch')
@@ -167,11 +164,9 @@ class MBAKT(BaseDistiller):
 
     def discriminator_losses(self, state) -> Dict:
         """The ensemble's probabilities real, each branch's fake."""
-        n = len(state['reals'])
-        out = self.discriminator([m.detach() for m in state['reals'] +
-                                  state['fakes']])  # one (DDP) call
-        return {'disc.loss_d': sum(self.loss_gan.discriminator_loss(r, f)
-                                   for r, f in zip(out, out[n:])) / n}
+        return {'disc.loss_d': discriminator_loss(
+            self.discriminator, self.loss_gan, state['reals'],
+            state['fakes'])}
 
     def predictors(self) -> Dict[str, Callable]:
         """``val_step`` of each branch, for EnsembleEvalHook."""
