@@ -51,7 +51,7 @@ def parse_args():
     return parser.parse_args()
 
 
-def plain_steps(model, batch, device):
+def plain_steps(model, model_cfg, batch, device):
     """A function running the unavoidable work once, as one unit."""
     if hasattr(model, 'peers'):  # every network's own plain step
         nets = [copy.deepcopy(n) for n in model.nets()]
@@ -59,7 +59,7 @@ def plain_steps(model, batch, device):
                   for n in nets]
         return lambda: [n.train_step(copy.deepcopy(batch), o)
                         for n, o in zip(nets, optims)]
-    cfg = dict(copy.deepcopy(model.cfg), loss_kd=None, loss_hint=None,
+    cfg = dict(copy.deepcopy(model_cfg), loss_kd=None, loss_hint=None,
                discriminator=None, loss_gan=None)
     bare = build_model(cfg).to(device).train()
     bare.load_state_dict({k: v for k, v in model.state_dict().items()
@@ -76,11 +76,10 @@ def main():
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model = build_model(copy.deepcopy(cfg.model)).to(args.device).train()
-    model.cfg = cfg.model
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     zero_learning_rates(optim)  # full steps on one batch, weights kept
     batch = make_batch(model.student, args.batch, args.img_size)
-    parts = dict(networks=plain_steps(model, batch, args.device),
+    parts = dict(networks=plain_steps(model, cfg.model, batch, args.device),
                  distill_step=lambda: finite(model.train_step(
                      copy.deepcopy(batch), optim)))
     times = {k: [] for k in parts}

@@ -52,6 +52,10 @@ class AFD(BaseDistiller):
             raise ValueError(f'{name} trains K >= 2 networks: give at least '
                              'one peer besides the student, peers=[...]')
         check_gan(discriminator, loss_gan, 'DML')
+        loss_kd, loss_gan, discriminator, transform = (
+            self.merged(n, v) for n, v in (
+                ('loss_kd', loss_kd), ('loss_gan', loss_gan),
+                ('discriminator', discriminator), ('transform', transform)))
         super().__init__(student, **kwargs)
         self.peers = nn.ModuleList(
             build_model(model_cfg(p, f'peer {i + 1}'))

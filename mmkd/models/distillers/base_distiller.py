@@ -12,7 +12,21 @@ from mmengine.optim import OptimWrapperDict
 
 from ..teacher import (build_teacher, load_teacher_weights,
                        on_this_machine)
-from .utils import build_model, model_cfg
+from .utils import (build_model, model_cfg, signature_default,
+                    with_defaults)
+
+# What a component given without 'type' is merged over when the
+# distiller's own default for it is None.
+COMPONENTS = dict(adapter=dict(type='T2SAdapter'),
+                  loss_feat=dict(type='FeatureMSELoss'),
+                  loss_kd=dict(type='KDLoss'))
+# The fields of a component the distiller fills in from the probed models.
+INFERRED = dict(adapter=('in_channels', 'out_channels'),
+                transform=('in_channels', 'out_channels'),
+                discriminator=('in_channels', ),
+                branch=('in_channels', 'out_channels', 'stride',
+                        'num_classes', 'head'))
+
 
 # The hooks every distillation run needs (configs/_base_/distill_runtime.py
 # and the method configs add them to default_hooks).
@@ -214,6 +228,14 @@ class BaseDistiller(BaseModel):
         self._nonfinite_streak = 0
         self.hooks_seen = set()  # filled by mmkd's hooks in before_train
         self._checked_hooks = False
+
+    def merged(self, name: str, value):
+        """The config of component ``name``: ``value`` over this class's
+        default for it, so a one-field override (``--cfg-options
+        model.loss_kd.temperature=4``) changes only that field."""
+        default = signature_default(type(self), name)
+        return with_defaults(value, default or COMPONENTS.get(name), name,
+                             INFERRED.get(name, ()))
 
     def load_teacher(self) -> None:
         """Load the teacher's weights (once); the clear errors of

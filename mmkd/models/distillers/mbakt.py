@@ -50,6 +50,11 @@ class MBAKT(BaseDistiller):
                        "student's branches teach each other", teacher,
                        teacher_ckpt)
         check_gan(discriminator, loss_gan, 'BYOT')
+        branch, loss_kd, loss_hint, discriminator, loss_gan = (
+            self.merged(n, v) for n, v in (
+                ('branch', branch), ('loss_kd', loss_kd),
+                ('loss_hint', loss_hint), ('discriminator', discriminator),
+                ('loss_gan', loss_gan)))
         cfg = model_cfg(student, 'student')
         super().__init__(cfg, **kwargs)
         self.branch_weight = check_loss_weight(branch_weight, 'branch')

@@ -11,16 +11,6 @@ from mmkd import registry
 from ..losses import check_loss_weight
 from ..tasks import evaluating, task_of
 from .base_distiller import BaseDistiller, Update
-from .utils import signature_default, with_defaults
-
-# What a component given without 'type' is merged over when the
-# distiller's own default for it is None.
-COMPONENTS = dict(adapter=dict(type='T2SAdapter'),
-                  loss_feat=dict(type='FeatureMSELoss'),
-                  loss_kd=dict(type='KDLoss'))
-# The fields of a component the distiller fills in from the probed models.
-INFERRED = dict(adapter=('in_channels', 'out_channels'),
-                discriminator=('in_channels', ))
 
 
 def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
@@ -188,11 +178,6 @@ class TeacherDistiller(BaseDistiller):
         self.task.watch_student(kd=self.loss_kd is not None)
 
     # ------------------------------------------------------------ building
-    def merged(self, name, value):
-        default = signature_default(type(self), name)
-        return with_defaults(value, default or COMPONENTS.get(name), name,
-                             INFERRED.get(name, ()))
-
     @staticmethod
     def build_loss(cfg: Optional[dict], name: str) -> Optional[nn.Module]:
         if cfg is None:
