@@ -76,6 +76,37 @@ def check_discriminator(cfg, _):
     assert all(f.grad is not None for f in feats)
 
 
+def check_logit_discriminator(cfg, _):
+    disc = MODELS.build(dict(cfg, in_channels=5))
+    rows = [torch.randn(7, 5, requires_grad=True),
+            torch.randn(3, 5, requires_grad=True)]
+    out = disc(rows)
+    assert [tuple(o.shape) for o in out] == [(7, 6), (3, 6)]
+    sum(o.sum() for o in out).backward()
+    assert all(r.grad is not None for r in rows)
+    assert len(disc.weights()) == 3
+
+
+def check_attention(cfg, _):
+    """Descriptors of the maps' widths, masks that sum to 1 over each map,
+    an auxiliary classifier, and gradients into the module from the
+    teacher side only (the student's side reaches the student's maps)."""
+    att = MODELS.build(dict(cfg, in_channels=[4, 8], num_classes=3))
+    t_maps = [torch.randn(2, 4, 8, 8), torch.randn(2, 8, 4, 4)]
+    s_maps = [torch.randn(2, 4, 8, 8, requires_grad=True),
+              torch.randn(2, 8, 4, 4, requires_grad=True)]
+    out = att(t_maps, s_maps)
+    assert [tuple(g.shape) for g in out['s_desc']] == [(2, 4), (2, 8)]
+    assert tuple(out['aux_logits'].shape) == (2, 3)
+    for m in out['t_masks'] + out['s_masks']:
+        assert torch.allclose(m.sum((1, 2, 3)), torch.ones(2))
+    sum(g.sum() for g in out['s_desc']).backward()
+    assert all(m.grad is not None for m in s_maps)
+    assert all(p.grad is None for p in att.parameters())
+    out['aux_logits'].sum().backward()
+    assert all(p.grad is not None for p in att.parameters())
+
+
 def check_feature_loss(cfg, _):
     loss = MODELS.build(cfg)
     s, t = loss_pair((2, 6, 5, 5))
@@ -341,6 +372,11 @@ CONTRACTS = {
         'DetectionDistiller': (dict(type='DetectionDistiller'),
                                check_distiller),
         'KTAN': (dict(type='KTAN'), check_distiller),
+        'KSANC': (dict(type='KSANC'), check_distiller),
+        'TaskAttention': (dict(type='TaskAttention'), check_attention),
+        'LogitDiscriminator': (dict(type='LogitDiscriminator'),
+                               check_logit_discriminator),
+        'LogitMSELoss': (dict(type='LogitMSELoss'), check_kd_loss),
         'AFD': (dict(type='AFD'), check_online_distiller),
         'MBAKT': (dict(type='MBAKT'), check_self_distiller),
         'BottleneckBranch': (dict(type='BottleneckBranch'), check_branch),

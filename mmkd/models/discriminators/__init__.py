@@ -1,3 +1,4 @@
+from .logit_discriminator import LogitDiscriminator
 from .patch_discriminator import PatchDiscriminator
 
-__all__ = ['PatchDiscriminator']
+__all__ = ['LogitDiscriminator', 'PatchDiscriminator']

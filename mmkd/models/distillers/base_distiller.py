@@ -22,6 +22,7 @@ COMPONENTS = dict(adapter=dict(type='T2SAdapter'),
                   loss_kd=dict(type='KDLoss'))
 # The fields of a component the distiller fills in from the probed models.
 INFERRED = dict(adapter=('in_channels', 'out_channels'),
+                attention=('in_channels', 'num_classes'),
                 transform=('in_channels', 'out_channels'),
                 discriminator=('in_channels', ),
                 branch=('in_channels', 'out_channels', 'stride',

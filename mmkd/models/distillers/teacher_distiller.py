@@ -117,6 +117,9 @@ class TeacherDistiller(BaseDistiller):
             detectors, 64 for classifiers by default).
     """
 
+    # None: the task's default levels; k: the last k matched ones
+    default_levels: Optional[int] = None
+
     def __init__(self,
                  student,
                  teacher,
@@ -146,6 +149,10 @@ class TeacherDistiller(BaseDistiller):
         s_maps, t_maps, size = self._probe(probe_size)
         s_strides = feature_strides(s_maps, size)
         t_strides = feature_strides(t_maps, size)
+        if levels is None and self.default_levels:  # the last k matched
+            levels = [i for i, _ in pair_levels(
+                s_strides, t_strides, match_levels,
+                self.task)][-self.default_levels:]
         default = self.task.default_pairs(s_strides, t_strides)
         # every matched pair (KD on dense heads uses them all)
         self.kd_pairs = [] if levels is None and default else pair_levels(

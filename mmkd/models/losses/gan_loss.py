@@ -56,5 +56,12 @@ class GANLoss(nn.Module):
             loss = self._target_loss(fake_logits, True)
         return self.loss_weight * loss
 
+    def real_loss(self, logits: torch.Tensor) -> torch.Tensor:
+        """The discriminator's (unweighted) loss for ``logits`` labelled
+        real, e.g. student samples treated as real to regularise it."""
+        if self.gan_type == 'hinge':
+            return F.relu(1 - logits).mean()
+        return self._target_loss(logits, True)
+
     def forward(self, fake_logits: torch.Tensor) -> torch.Tensor:
         return self.generator_loss(fake_logits)

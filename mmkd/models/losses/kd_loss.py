@@ -63,3 +63,31 @@ class KDLoss(nn.Module):
         log_p_t = F.log_softmax(t, dim=-1)
         kl = log_p_t.exp() * (log_p_t - F.log_softmax(s, dim=-1))
         return self.loss_weight * T**2 * kl.sum(-1).mean()
+
+
+@MODELS.register_module()
+class LogitMSELoss(nn.Module):
+    """``||z_s - z_t||^2`` on raw logits (Ba & Caruana, 2014; KSANC's
+    logit term), the mean over samples and classes, so its scale does not
+    grow with the class count. ``use_sigmoid`` is set by the distiller like
+    KDLoss's and only tells it how to lay out dense rows; the loss is the
+    same either way.
+
+    Args:
+        use_sigmoid (bool): Set by the distiller. Defaults to False.
+        loss_weight (float): Defaults to 1.0.
+    """
+
+    def __init__(self, use_sigmoid: bool = False, loss_weight: float = 1.0):
+        super().__init__()
+        self.use_sigmoid = use_sigmoid
+        self.loss_weight = check_loss_weight(loss_weight, 'LogitMSELoss')
+
+    def forward(self, student_logits: torch.Tensor,
+                teacher_logits: torch.Tensor) -> torch.Tensor:
+        if student_logits.shape != teacher_logits.shape:
+            raise ValueError('LogitMSELoss: student and teacher logits '
+                             f'differ in shape: {tuple(student_logits.shape)}'
+                             f' vs {tuple(teacher_logits.shape)}')
+        return self.loss_weight * F.mse_loss(student_logits,
+                                             teacher_logits.detach())

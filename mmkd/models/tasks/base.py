@@ -93,6 +93,20 @@ class TaskAdapter:
         """(student rows, teacher rows) of class scores, ``(n, C)`` each."""
         raise NotImplementedError
 
+    def num_classes(self) -> int:
+        """The teacher's class count."""
+        raise NotImplementedError
+
+    def logit_width(self) -> int:
+        """The width of a row of ``logit_pairs``."""
+        return self.num_classes()
+
+    def image_loss(self, logits: torch.Tensor, samples) -> torch.Tensor:
+        """A task loss of image-level class scores ``(N, num_classes)``
+        (an auxiliary classifier's): the head's own loss on a classifier,
+        BCE on which classes each image holds on a detector."""
+        raise NotImplementedError
+
     # ----------------------- self-distillation: branches on the student
     def watch_stages(self) -> None:
         """Record the student's backbone stages (``stage{i}``) too."""

@@ -79,6 +79,16 @@ class ClassificationTask(TaskAdapter):
     def logit_pairs(self, records, teacher_out):
         return [(records['logits'], teacher_out['logits'])]
 
+    @torch.no_grad()
+    def num_classes(self) -> int:
+        with evaluating(self.teacher):
+            probe = torch.zeros(2, 3, 32, 32)
+            return self.teacher.head(self.teacher.extract_feat(probe)
+                                     ).shape[1]
+
+    def image_loss(self, logits, samples) -> torch.Tensor:
+        return self.student.head._get_loss(logits, samples)['loss']
+
     def stage_maps(self, records):
         return self._maps(self.student, records)
 

@@ -6,6 +6,7 @@ from typing import List
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.logging import print_log
 
 from .base import TaskAdapter, evaluating, loaded, stage_modules
@@ -201,6 +202,22 @@ class DetectionTask(TaskAdapter):
                  rows(t_scores[j], a_t, a_s != a_t))
                 for (i, j), (a_s, a_t) in zip(self.kd_pairs,
                                               self.kd_anchors)]
+
+    def num_classes(self) -> int:
+        t = self.teacher
+        head = t.roi_head.bbox_head if hasattr(t, 'roi_head') else t.bbox_head
+        return head.num_classes
+
+    def logit_width(self) -> int:
+        if hasattr(self.teacher, 'roi_head'):
+            return self.num_classes() + 1  # RoI scores: C + background
+        return self.teacher.bbox_head.cls_out_channels
+
+    def image_loss(self, logits, samples) -> torch.Tensor:
+        present = torch.zeros_like(logits)
+        for row, sample in zip(present, samples):
+            row[sample.gt_instances.labels.long()] = 1
+        return F.binary_cross_entropy_with_logits(logits, present)
 
     def watch_stages(self) -> None:
         if hasattr(self.student, 'roi_head'):

@@ -1,0 +1,87 @@
+"""KSANC: build-time errors, what it distils by default, and real runs
+through the Runner that resume exactly."""
+import copy
+
+import pytest
+import torch
+
+from mmkd.registry import MODELS
+
+from ..conftest import NUM_CLASSES, classifier
+from ..runs import recorder_of, run_config, same_weights, weights
+from ..test_engine.test_resume import assert_same_log, train
+
+
+def ksanc(distiller_cfg, kind='cifar_resnet', **kwargs):
+    return distiller_cfg(kind, type='KSANC', **kwargs)
+
+
+@pytest.mark.parametrize('kind,levels', [('cifar_resnet', [0, 1, 2]),
+                                         ('retinanet', [2, 3, 4])])
+def test_default_is_the_last_three_levels(kind, levels, distiller_cfg):
+    model = MODELS.build(ksanc(distiller_cfg, kind))
+    assert [i for i, _ in model.level_pairs] == levels
+    assert model.attention.classifier.out_features == NUM_CLASSES
+    assert model.loss_feat is None  # the squeeze replaces the map hint
+
+
+def test_error_class_counts_differ(distiller_cfg, make_teacher_ckpt):
+    args = ksanc(distiller_cfg)
+    args['teacher'] = classifier(dict(type='CIFARResNet', depth=8,
+                                      widths=(16, 16, 32, 64)), 64,
+                                 num_classes=NUM_CLASSES + 2)
+    args['teacher_ckpt'] = make_teacher_ckpt(args['teacher'])
+    with pytest.raises(ValueError, match='one class set'):
+        MODELS.build(args)
+
+
+@pytest.mark.parametrize('levels', [[3], [0, 0], []])
+def test_error_a_stage_list_that_does_not_exist(levels, distiller_cfg):
+    with pytest.raises(ValueError, match=r'has 3 stages \(0-2\)'):
+        MODELS.build(ksanc(distiller_cfg, levels=levels))
+
+
+@pytest.mark.parametrize('change,match', [
+    (dict(loss_kd=None), 'keep loss_kd'),
+    (dict(loss_squeeze=None), 'attention and loss_squeeze go together'),
+    (dict(loss_gan=None), 'discriminator and loss_gan go together')])
+def test_error_parts_that_go_together(change, match, distiller_cfg):
+    with pytest.raises(ValueError, match=match):
+        MODELS.build(ksanc(distiller_cfg, **change))
+
+
+def test_attention_is_trained_by_the_task_not_by_the_student(
+        distiller_cfg):
+    """The squeeze loss reaches the student but never the attention's
+    weights; the auxiliary task loss trains them."""
+    from ..conftest import batch_for
+    model = MODELS.build(ksanc(distiller_cfg))
+    data = model.data_preprocessor(batch_for('cifar_resnet'), True)
+    losses = model(data['inputs'], data['data_samples'], mode='loss')
+    losses['distill.loss_squeeze'].backward(retain_graph=True)
+    assert all(p.grad is None for p in model.attention.parameters())
+    assert any(p.grad is not None for p in model.student.parameters())
+    losses['distill.loss_att'].backward()
+    assert all(p.grad is not None for p in model.attention.parameters())
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
+def test_resumed_run_logs_the_same_losses(kind, distiller_cfg,
+                                          data_root_for, tmp_path):
+    cfg = run_config(tmp_path / 'full', data_root_for(kind),
+                     ksanc(distiller_cfg, kind), epochs=3,
+                     hooks=[dict(type='DiscriminatorScheduleHook', warmup=2)])
+    full = train(cfg)
+    full_log = recorder_of(full).log
+    assert sorted(full_log) == list(range(12))
+    assert 'disc.loss_d' in full_log[5] and 'distill.loss_cls' in full_log[5]
+    cut = copy.deepcopy(cfg)
+    cut.work_dir = str(tmp_path / 'cut')
+    train(cut, dict(type='Crash', epoch=1))
+    resumed = train(cut, resume=True)
+    log = recorder_of(resumed).log
+    assert sorted(log) == list(range(4, 12))
+    assert_same_log(full_log, log, range(4, 12))
+    assert same_weights(weights(full), weights(resumed))
+    assert torch.isfinite(torch.tensor(full_log[11]['loss']))
