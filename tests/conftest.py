@@ -197,12 +197,15 @@ def distiller_cfg(make_teacher_ckpt):
     """``cfg(kind, **overrides)``: a distiller of a wide teacher and a narrow
     student of detector ``kind`` (teacher neck 32 channels, student 16)."""
 
-    def cfg(kind='retinanet', **kwargs):
+    def cfg(kind='retinanet', reconstruction=False, **kwargs):
         if kind in CLASSIFIERS:
             teacher, student = CLASSIFIERS[kind](16), CLASSIFIERS[kind]()
         else:
             teacher = DETECTORS[kind](width=16, neck_channels=32)
             student = DETECTORS[kind]()
+        if reconstruction:  # trained with a decoder (on its last map)
+            teacher = dict(type='ReconstructionTeacher', model=teacher,
+                           probe_size=128 if kind in DETECTORS else 32)
         out = dict(
             type='DetectionDistiller',
             student=student,

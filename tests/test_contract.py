@@ -107,6 +107,45 @@ def check_attention(cfg, _):
     assert all(p.grad is not None for p in att.parameters())
 
 
+def check_decoder(cfg, _):
+    dec = MODELS.build(dict(cfg, in_channels=8, stride=4))
+    x = torch.randn(2, 8, 5, 5, requires_grad=True)
+    out = dec(x, (20, 22))  # padded sizes need not be multiples of 4
+    assert tuple(out.shape) == (2, 3, 20, 22)
+    out.sum().backward()
+    assert x.grad is not None
+
+
+def check_reconstruction_teacher(_, distiller_cfg):
+    """On a detector and a classifier: the task losses plus ``loss_rec``,
+    gradients into model and decoder, prediction of the plain model, and
+    checkpoint keys that are the plain model's plus ``decoder.*``."""
+    from mmkd.models.distillers.utils import build_model
+    for kind in ('retinanet', 'cifar_resnet'):
+        cfg = distiller_cfg(kind, reconstruction=True)['teacher']
+        model = MODELS.build(cfg)
+        data = model.data_preprocessor(batch_for(kind), True)
+        losses = model(data['inputs'], data['data_samples'], mode='loss')
+        assert 'loss_rec' in losses and len(losses) > 1
+        model.parse_losses(losses)[0].backward()
+        assert all(p.grad is not None for p in model.decoder.parameters())
+        assert any(p.grad is not None for p in model.model.parameters())
+        plain = build_model(cfg['model'])
+        state = model.state_dict()
+        assert set(state) == set(plain.state_dict()) | {
+            k for k in state if k.startswith('decoder.')}
+        plain.load_state_dict(state, strict=False)
+        model.eval(), plain.eval()
+        with torch.no_grad():
+            data = model.data_preprocessor(batch_for(kind), False)
+            a = model(data['inputs'], data['data_samples'], mode='tensor')
+            b = plain(data['inputs'], data['data_samples'], mode='tensor')
+        flat = (lambda out: [x for o in (out if isinstance(out, (
+            list, tuple)) else [out]) for x in (
+                o if isinstance(o, (list, tuple)) else [o])])
+        assert all(torch.equal(x, y) for x, y in zip(flat(a), flat(b)))
+
+
 def check_feature_loss(cfg, _):
     loss = MODELS.build(cfg)
     s, t = loss_pair((2, 6, 5, 5))
@@ -373,6 +412,12 @@ CONTRACTS = {
                                check_distiller),
         'KTAN': (dict(type='KTAN'), check_distiller),
         'KSANC': (dict(type='KSANC'), check_distiller),
+        'ComplementaryDistiller': (dict(type='ComplementaryDistiller',
+                                        reconstruction=True),
+                                   check_distiller),
+        'ReconstructionTeacher': (None, check_reconstruction_teacher),
+        'ReconstructionDecoder': (dict(type='ReconstructionDecoder'),
+                                  check_decoder),
         'TaskAttention': (dict(type='TaskAttention'), check_attention),
         'LogitDiscriminator': (dict(type='LogitDiscriminator'),
                                check_logit_discriminator),

@@ -23,14 +23,27 @@ def on_this_machine(ckpt) -> bool:
             and osp.exists(osp.expanduser(ckpt)))
 
 
-def load_teacher_weights(teacher: nn.Module, ckpt: str) -> None:
-    """Load ``ckpt`` into ``teacher``; every key must match."""
+def load_teacher_weights(teacher: nn.Module, ckpt: str,
+                         decoder: bool = False) -> None:
+    """Load ``ckpt`` into ``teacher``; every key must match. ``decoder``:
+    the checkpoint is a ReconstructionTeacher's, whose ``decoder.*`` must
+    be there (and are not loaded: the teacher is the plain model)."""
     if ckpt is None:
         raise ValueError(
             'teacher_ckpt is required: a teacher without trained weights '
             'teaches noise. Train the teacher with tools/train.py on its own '
             'config and set teacher_ckpt to the resulting .pth file.')
     state = get_state_dict(load_checkpoint_file(ckpt, 'teacher_ckpt'))
+    if decoder:
+        if not any(k.startswith('decoder.') for k in state):
+            raise RuntimeError(
+                f'teacher_ckpt {ckpt!r} has no decoder.* weights: its '
+                'teacher was trained without a reconstruction decoder, so it '
+                'has no complementary features to transfer. Train the '
+                'teacher with type=\'ReconstructionTeacher\' (configs/'
+                'complementary/README.md) and use that checkpoint.')
+        state = {k: v for k, v in state.items()
+                 if not k.startswith('decoder.')}
     own = teacher.state_dict()
     if (any(k.startswith(STUDENT_PREFIX) for k in state)
             and not any(k.startswith(STUDENT_PREFIX) for k in own)):

@@ -133,13 +133,19 @@ def test_two_process_online_and_self_distillation(method, kind,
     assert saved.keys() == MODELS.build(model).state_dict().keys()
 
 
-@pytest.mark.parametrize('kind', ['retinanet', 'cifar_resnet'])
-def test_two_process_ksanc(kind, distiller_cfg, data_root_for, tmp_path):
+@pytest.mark.parametrize('method,kind,term', [
+    ('KSANC', 'retinanet', 'distill.loss_squeeze'),
+    ('KSANC', 'cifar_resnet', 'distill.loss_squeeze'),
+    ('ComplementaryDistiller', 'cifar_resnet', 'distill.loss_feat')])
+def test_two_process_teacher_side_methods(method, kind, term, distiller_cfg,
+                                          data_root_for, tmp_path):
     """KSANC's attention (one call for teacher and student maps) and logit
-    discriminator under DDP: identical parameters on both ranks after each
+    discriminator, and the complementary student of a reconstruction
+    teacher, under DDP: identical parameters on both ranks after each
     iteration's student and discriminator updates, with no
     find_unused_parameters."""
-    model = distiller_cfg(kind, type='KSANC')
+    model = distiller_cfg(kind, type=method, adv_warmup_iters=0,
+                          reconstruction=method != 'KSANC')
     work = tmp_path / 'work'
     cfg = run_config(work, data_root_for(kind), model, epochs=1)
     cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
@@ -150,7 +156,7 @@ def test_two_process_ksanc(kind, distiller_cfg, data_root_for, tmp_path):
     for p in probes(work):
         assert p['world_size'] == 2 and len(p['rows']) == 2
         assert all(r['max_diff'] == 0.0 for r in p['rows'])
-        assert {'distill.loss_squeeze', 'disc.loss_d'} <= set(
+        assert {term, 'distill.loss_adv', 'disc.loss_d'} <= set(
             p['rows'][0]['losses'])
     saved = torch.load(work / 'epoch_1.pth', weights_only=True)['state_dict']
     assert saved.keys() == MODELS.build(model).state_dict().keys()

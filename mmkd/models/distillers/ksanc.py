@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from mmkd import registry
 from .base_distiller import Update, check_gan, frozen, unwrap
 from .ktan import KTAN
-from .teacher_distiller import TeacherDistiller
+from .teacher_distiller import TeacherDistiller, pair_levels
 
 
 @registry.MODELS.register_module()
@@ -42,8 +42,6 @@ class KSANC(KTAN):
         fake_as_real (float): Weight of the discriminator's loss on the
             student's logits labelled real.
     """
-    default_levels = 3
-
     def __init__(self,
                  student,
                  teacher,
@@ -93,6 +91,11 @@ class KSANC(KTAN):
 
     def needs_adapter(self) -> bool:
         return self.attention is not None
+
+    def pick_levels(self, s_strides, t_strides, match_levels):
+        """The last three matched stages / levels (hierarchical)."""
+        return [i for i, _ in pair_levels(s_strides, t_strides,
+                                          match_levels, self.task)][-3:]
 
     def distill_loss_names(self) -> List[str]:
         return ['loss_kd'] + (['loss_squeeze', 'loss_att'] if self.attention

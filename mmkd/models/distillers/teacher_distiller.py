@@ -117,9 +117,6 @@ class TeacherDistiller(BaseDistiller):
             detectors, 64 for classifiers by default).
     """
 
-    # None: the task's default levels; k: the last k matched ones
-    default_levels: Optional[int] = None
-
     def __init__(self,
                  student,
                  teacher,
@@ -149,10 +146,8 @@ class TeacherDistiller(BaseDistiller):
         s_maps, t_maps, size = self._probe(probe_size)
         s_strides = feature_strides(s_maps, size)
         t_strides = feature_strides(t_maps, size)
-        if levels is None and self.default_levels:  # the last k matched
-            levels = [i for i, _ in pair_levels(
-                s_strides, t_strides, match_levels,
-                self.task)][-self.default_levels:]
+        if levels is None:
+            levels = self.pick_levels(s_strides, t_strides, match_levels)
         default = self.task.default_pairs(s_strides, t_strides)
         # every matched pair (KD on dense heads uses them all)
         self.kd_pairs = [] if levels is None and default else pair_levels(
@@ -201,6 +196,12 @@ class TeacherDistiller(BaseDistiller):
 
     def needs_adapter(self) -> bool:
         return self.loss_feat is not None
+
+    def pick_levels(self, s_strides, t_strides, match_levels
+                    ) -> Optional[List[int]]:
+        """The student levels a method distils when the config names none
+        (None: the task's default)."""
+        return None
 
     def _probe(self, size: Optional[int]):
         """The maps of both models for a blank image."""

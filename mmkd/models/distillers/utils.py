@@ -126,7 +126,8 @@ def model_cfg(model: Union[str, dict, Config], what: str) -> ConfigDict:
                 "file, an 'mmdet::' or 'mmpretrain::' path or a model "
                 'dict).')
         model = get_config(model) if '::' in model else Config.fromfile(model)
-    if isinstance(model, Config) or 'model' in model:
+    full = isinstance(model, Config) or 'type' not in model
+    if full and 'model' in model:
         model = model['model']
     if not isinstance(model, dict) or 'type' not in model:
         raise ValueError(

@@ -1,0 +1,3 @@
+from .reconstruction import ReconstructionDecoder, ReconstructionTeacher
+
+__all__ = ['ReconstructionDecoder', 'ReconstructionTeacher']
