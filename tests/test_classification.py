@@ -200,3 +200,29 @@ def test_compare_methods_runs_an_online_config(tmp_path):
         tmp_path)
     table = (tmp_path / 'cmp' / 'results.md').read_text()
     assert any(r.startswith('| dml_') for r in table.splitlines())
+
+
+def test_compare_methods_trains_a_complementary_teacher(tmp_path):
+    """A complementary student's teacher is its own config (a
+    ReconstructionTeacher): the comparison trains it once, uses its
+    checkpoint for that student only, and gives it a row."""
+    data = make_digits_dataset(str(tmp_path / 'digits'), limit=4)
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_methods.py')
+    demo = osp.join(ROOT, 'configs', 'demo')
+    workers = [f'{split}_dataloader.{k}={v}' for split in (
+        'train', 'val', 'test') for k, v in (('num_workers', 0), (
+            'persistent_workers', False))]
+    out = run([tool, '--teacher', osp.join(demo, 'resnet8-w16_digits.py'),
+               '--student', osp.join(demo, 'resnet8_digits.py'),
+               osp.join(demo, 'complementary_resnet8-w16_resnet8_digits.py'),
+               '--seeds', '0', '--epochs', '1', '--data-root', data,
+               '--work-dir', str(tmp_path / 'cmp'), '--cfg-options',
+               *workers], tmp_path)
+    assert out.count('training in') == 4
+    assert osp.isfile(tmp_path / 'cmp' / 'teacher-recon-teacher_resnet8-w16'
+                      '_digits' / 'epoch_1.pth')
+    names = [r.split('|')[1].strip() for r in (
+        tmp_path / 'cmp' / 'results.md').read_text().splitlines()[2:]]
+    assert names == ['resnet8-w16_digits', 'recon-teacher_resnet8-w16_digits',
+                     'resnet8_digits',
+                     'complementary_resnet8-w16_resnet8_digits']

@@ -10,8 +10,10 @@ dataset and one fixed schedule, with the student alone and the teacher.
 
 The teacher is trained once (the first seed) and is every distiller's
 ``teacher_ckpt`` (an online method, e.g. AFD or DML, has none: the
-teacher row then is its large network trained alone); each other config
-trains once per seed. Every run goes
+teacher row then is its large network trained alone); a config whose
+teacher is another config file (a complementary student's
+ReconstructionTeacher) gets that teacher, trained once too, with its own
+row. Each other config trains once per seed. Every run goes
 through MMDetection's / MMPretrain's Runner in its own process and writes
 ``result.json`` in its work dir; a run that has one is not redone, so an
 interrupted comparison resumes. The table (metric mean, standard deviation
@@ -103,6 +105,16 @@ def run_one(config, seed, work_dir, options):
                        max_epochs=cfg.train_cfg.max_epochs), f)
 
 
+def own_teacher(config, teacher):
+    """The teacher config file of ``config`` when it is not ``teacher``."""
+    from mmengine.config import Config
+    own = Config.fromfile(config).model.get('teacher')
+    if isinstance(own, str) and osp.isfile(own) and (
+            osp.realpath(own) != osp.realpath(teacher)):
+        return own
+    return None
+
+
 def name_of(config):
     return osp.splitext(osp.basename(config))[0]
 
@@ -168,14 +180,20 @@ def main():
                   osp.join(args.work_dir, 'teacher'), options)
     ckpt = osp.join(args.work_dir, 'teacher',
                     f'epoch_{teacher["max_epochs"]}.pth')
-    distil = dict(options, cfg_options=dict(options['cfg_options'] or {},
-                                            **{'model.teacher_ckpt': ckpt}))
     rows = [[teacher]]
     baseline = [run(args.student, s, osp.join(args.work_dir, 'student',
                                               f'seed{s}'), options)
                 for s in args.seeds]
     rows.append(baseline)
     for config in args.configs:
+        own = own_teacher(config, args.teacher)
+        if own is not None:
+            work = osp.join(args.work_dir, f'teacher-{name_of(own)}')
+            rows.insert(1, [run(own, args.seeds[0], work, options)])
+            ckpt_of = osp.join(work, f'epoch_{rows[1][0]["max_epochs"]}.pth')
+        distil = dict(options, cfg_options=dict(
+            options['cfg_options'] or {},
+            **{'model.teacher_ckpt': ckpt if own is None else ckpt_of}))
         rows.append([run(config, s, osp.join(args.work_dir, name_of(config),
                                              f'seed{s}'), distil)
                      for s in args.seeds])

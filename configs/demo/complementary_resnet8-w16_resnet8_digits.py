@@ -1,0 +1,14 @@
+# Complementary features on the digits, for the comparison with KTAN and KD
+# (its teacher: recon-teacher_resnet8-w16_digits.py, trained first).
+_base_ = '../_base_/pairs/resnet8-w16_resnet8_digits.py'
+
+teacher_ckpt = 'work_dirs/recon-teacher_resnet8-w16_digits/epoch_15.pth'
+
+model = dict(
+    type='ComplementaryDistiller',
+    teacher='{{fileDirname}}/recon-teacher_resnet8-w16_digits.py',
+    teacher_ckpt=teacher_ckpt,
+    adv_warmup_iters=100)
+
+optim_wrapper = dict(
+    disc=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
