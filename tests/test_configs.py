@@ -47,3 +47,32 @@ def test_config_builds(path, make_teacher_ckpt):
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     if hasattr(model, 'active_parts'):
         assert set(wrapper.keys()) == set(model.active_parts())
+
+
+METAFILES = sorted(glob.glob(osp.join(ROOT, 'configs', '*', 'metafile.yml')))
+
+
+@pytest.mark.parametrize('path', METAFILES,
+                         ids=lambda p: osp.relpath(p, ROOT))
+def test_metafile_lists_every_config_of_its_folder(path):
+    """Model-index entries: every listed config exists, and every config of
+    the method's folder is listed (stage-1 teachers are named in their
+    student's metadata)."""
+    import yaml
+    with open(path) as f:
+        meta = yaml.safe_load(f)
+    listed = [m['Config'] for m in meta['Models']]
+    assert all(osp.isfile(osp.join(ROOT, c)) for c in listed), listed
+    folder = osp.relpath(osp.dirname(path), ROOT)
+    own = {osp.relpath(p, ROOT) for p in CONFIGS
+           if osp.dirname(osp.relpath(p, ROOT)) == folder}
+    teachers = {osp.join(folder, osp.basename(p)) for p in own
+                if osp.basename(p).startswith('recon-teacher_')}
+    assert own - teachers == set(listed) & own
+    names = [m['Name'] for m in meta['Models']]
+    assert len(set(names)) == len(names)
+    for m in meta['Models']:
+        assert m['In Collection'] in [c['Name'] for c in meta['Collections']]
+        for result in m.get('Results', []):
+            assert all(isinstance(v, (int, float))
+                       for v in result['Metrics'].values())

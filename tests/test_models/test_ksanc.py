@@ -85,3 +85,15 @@ def test_resumed_run_logs_the_same_losses(kind, distiller_cfg,
     assert_same_log(full_log, log, range(4, 12))
     assert same_weights(weights(full), weights(resumed))
     assert torch.isfinite(torch.tensor(full_log[11]['loss']))
+
+
+def test_two_stage_detector_judges_roi_scores(distiller_cfg):
+    """On Faster R-CNN the logit terms take the RoI head's scores (C + 1
+    with background) for the student's proposals."""
+    from ..conftest import batch_for
+    model = MODELS.build(ksanc(distiller_cfg, 'faster_rcnn'))
+    assert model.discriminator.layers[0].num_features == NUM_CLASSES + 1
+    data = model.data_preprocessor(batch_for('faster_rcnn'), True)
+    losses = model(data['inputs'], data['data_samples'], mode='loss')
+    assert all(torch.isfinite(losses[f'distill.{k}'])
+               for k in model.distill_loss_names())
