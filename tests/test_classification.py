@@ -134,6 +134,11 @@ print('SCORES', json.dumps(scores.tolist()))
                           atol=1e-5)
 
 
+# a comparison's runs in this process's threads (no loader workers)
+WORKERS = [f'{split}_dataloader.{k}={v}' for split in ('train', 'val', 'test')
+           for k, v in (('num_workers', 0), ('persistent_workers', False))]
+
+
 def test_compare_methods_tables_and_resumes(tmp_path):
     """The comparison tool trains teacher, student alone and a method,
     writes the table with the gain, and a second call redoes nothing."""
@@ -189,14 +194,11 @@ def test_compare_methods_runs_an_online_config(tmp_path):
     data = make_digits_dataset(str(tmp_path / 'digits'), limit=4)
     tool = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_methods.py')
     demo = osp.join(ROOT, 'configs', 'demo')
-    workers = [f'{split}_dataloader.{k}={v}' for split in (
-        'train', 'val', 'test') for k, v in (('num_workers', 0), (
-            'persistent_workers', False))]
     run([tool, '--teacher', osp.join(demo, 'resnet8-w16_digits.py'),
          '--student', osp.join(demo, 'resnet8_digits.py'),
          osp.join(ROOT, 'configs', 'afd', 'dml_resnet8-w16_resnet8_digits.py'),
          '--seeds', '0', '--epochs', '1', '--data-root', data,
-         '--work-dir', str(tmp_path / 'cmp'), '--cfg-options', *workers],
+         '--work-dir', str(tmp_path / 'cmp'), '--cfg-options', *WORKERS],
         tmp_path)
     table = (tmp_path / 'cmp' / 'results.md').read_text()
     assert any(r.startswith('| dml_') for r in table.splitlines())
@@ -209,15 +211,12 @@ def test_compare_methods_trains_a_complementary_teacher(tmp_path):
     data = make_digits_dataset(str(tmp_path / 'digits'), limit=4)
     tool = osp.join(ROOT, 'tools', 'analysis_tools', 'compare_methods.py')
     demo = osp.join(ROOT, 'configs', 'demo')
-    workers = [f'{split}_dataloader.{k}={v}' for split in (
-        'train', 'val', 'test') for k, v in (('num_workers', 0), (
-            'persistent_workers', False))]
     out = run([tool, '--teacher', osp.join(demo, 'resnet8-w16_digits.py'),
                '--student', osp.join(demo, 'resnet8_digits.py'),
                osp.join(demo, 'complementary_resnet8-w16_resnet8_digits.py'),
                '--seeds', '0', '--epochs', '1', '--data-root', data,
                '--work-dir', str(tmp_path / 'cmp'), '--cfg-options',
-               *workers], tmp_path)
+               *WORKERS], tmp_path)
     assert out.count('training in') == 4
     assert osp.isfile(tmp_path / 'cmp' / 'teacher-recon-teacher_resnet8-w16'
                       '_digits' / 'epoch_1.pth')

@@ -37,6 +37,24 @@ def assert_same_log(a: dict, b: dict, iters):
         assert a[it] == b[it], f'iteration {it}: {a[it]} != {b[it]}'
 
 
+def check_exact_resume(cfg, tmp_path, *hooks) -> dict:
+    """``cfg`` (3 epochs of 4 iterations) run whole, and cut after epoch 1
+    then resumed: the same losses from iteration 4 on and the same final
+    weights. Returns the whole run's log."""
+    full = train(cfg, *hooks)
+    full_log = recorder_of(full).log
+    assert sorted(full_log) == list(range(12))
+    cut = copy.deepcopy(cfg)
+    cut.work_dir = str(tmp_path / 'cut')
+    train(cut, *hooks, dict(type='Crash', epoch=1))
+    resumed = train(cut, *hooks, resume=True)
+    log = recorder_of(resumed).log
+    assert sorted(log) == list(range(4, 12))
+    assert_same_log(full_log, log, range(4, 12))
+    assert same_weights(weights(full), weights(resumed))
+    return full_log
+
+
 @pytest.mark.parametrize('kind,stop', [('retinanet', None),
                                        ('retinanet', 1),
                                        ('cifar_resnet', None)],
