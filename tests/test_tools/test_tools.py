@@ -67,3 +67,44 @@ def test_online_benchmark_prints_ratio(config):
     assert result['networks'] > 0 and result['distill_step'] > 0
     assert result['ratio'] == pytest.approx(
         result['distill_step'] / result['networks'], rel=1e-2)
+
+
+@pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
+def test_ksanc_attention_tool_draws_teacher_and_student(
+        kind, distiller_cfg, tmp_path):
+    """One PNG per image with a row per level, for a checkpoint (the
+    classifier) and with ``--before`` (the detector); teacher and student
+    attention differ."""
+    import importlib.util
+    import mmcv
+    import numpy as np
+    from mmengine.config import Config
+    from mmkd.registry import MODELS
+    model_cfg = distiller_cfg(kind, type='KSANC')
+    cfg = Config(dict(model=model_cfg, default_scope='mmpretrain' if kind
+                      == 'cifar_resnet' else 'mmdet',
+                      custom_imports=dict(imports=['mmkd'])))
+    cfg.dump(str(tmp_path / 'ksanc.py'))
+    model = MODELS.build(model_cfg)
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
+    image = str(tmp_path / 'img.png')
+    mmcv.imwrite(np.random.RandomState(0).randint(
+        0, 255, (40, 50, 3)).astype(np.uint8), image)
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'ksanc_attention.py')
+    extra = [str(tmp_path / 'ckpt.pth')] if kind == 'cifar_resnet' else [
+        '--before']
+    proc = run(tool, str(tmp_path / 'ksanc.py'), *extra, image, '--out',
+               str(tmp_path / 'out'), '--size', '64')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    png = mmcv.imread(str(tmp_path / 'out' / 'img_attention.png'))
+    assert png.shape == (240 * len(model.level_pairs), 720, 3)
+    spec = importlib.util.spec_from_file_location('ksanc_attention', tool)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    model.eval()
+    size = 32 if kind == 'cifar_resnet' else 512  # top FPN level 4x4
+    maps = mod.attention_maps(model, torch.randint(0, 255, (3, size, size),
+                                                   dtype=torch.uint8))
+    assert len(maps) == len(model.level_pairs)
+    assert all(t.shape == (size, size) and not torch.allclose(t, s)
+               for t, s in maps)

@@ -1,0 +1,106 @@
+"""Draw KSANC's attention maps M of teacher and student for images.
+
+    python tools/analysis_tools/ksanc_attention.py CONFIG CHECKPOINT \
+        IMAGE [IMAGE ...] [--out DIR] [--size 256]
+
+CONFIG is the KSANC run's config (its teacher_ckpt must exist here),
+CHECKPOINT a checkpoint of that run (``epoch_N.pth``; without it, or with
+``--before``, the untrained student and attention are drawn). For each
+image, ``DIR/<image name>_attention.png``: one row per distilled level,
+the image, the teacher's M and the student's M (through the same attention
+weights, from its lifted maps), each over the image with a colour bar.
+"""
+import argparse
+import os
+import os.path as osp
+
+import mmcv
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmkd  # noqa: F401
+from mmkd.models.distillers.utils import build_model
+from mmkd.utils.checkpoint import get_state_dict, load_checkpoint_file
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('images', nargs='+')
+    parser.add_argument('--out', default='ksanc_attention')
+    parser.add_argument('--size', type=int, default=256,
+                        help='square side the image is resized to')
+    parser.add_argument('--before', action='store_true',
+                        help='draw the untrained student (no checkpoint)')
+    return parser.parse_args()
+
+
+@torch.no_grad()
+def attention_maps(model, image):
+    """The image as the model sees it and, per level, the teacher's and
+    the student's attention ``(H, W)``."""
+    data = model.data_preprocessor(dict(inputs=[image]), False)
+    x, task = data['inputs'], model.task
+    t_maps = task.maps(model.teacher, x)
+    s_maps = task.maps(model.student, x)
+    t_maps = [t_maps[j] for _, j in model.level_pairs]
+    s_maps = model.adapter([s_maps[i] for i, _ in model.level_pairs],
+                           [t.shape[-2:] for t in t_maps])
+    out = model.attention(t_maps, s_maps)
+    size = image.shape[-2:]
+    up = [[F.interpolate(m, size=size, mode='bilinear')[0, 0] for m in ms]
+          for ms in (out['t_masks'], out['s_masks'])]
+    return list(zip(*up))
+
+
+def draw(image, maps, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rgb = image.permute(1, 2, 0).numpy()[..., ::-1]
+    fig, axes = plt.subplots(len(maps), 3, figsize=(9, 3 * len(maps)),
+                             squeeze=False)
+    for row, (level, (t, s)) in zip(axes, enumerate(maps)):
+        row[0].imshow(rgb)
+        row[0].set_title(f'level {level}')
+        for ax, m, who in ((row[1], t, 'teacher M'),
+                           (row[2], s, 'student M')):
+            ax.imshow(rgb)
+            shown = ax.imshow(m.numpy(), cmap='jet', alpha=0.6)
+            ax.set_title(who)
+            fig.colorbar(shown, ax=ax, fraction=0.046)
+        for ax in row:
+            ax.axis('off')
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = build_model(cfg.model)
+    if getattr(model, 'attention', None) is None:
+        raise SystemExit(f'{args.config} is not a KSANC config with '
+                         'attention: nothing to draw.')
+    if args.checkpoint and not args.before:
+        model.load_state_dict(get_state_dict(load_checkpoint_file(
+            args.checkpoint, 'checkpoint')))
+    model.load_teacher()
+    model.eval()
+    os.makedirs(args.out, exist_ok=True)
+    for path in args.images:
+        image = mmcv.imresize(mmcv.imread(path), (args.size, args.size))
+        image = torch.from_numpy(image).permute(2, 0, 1).contiguous()
+        out = osp.join(args.out, osp.splitext(osp.basename(path))[0] +
+                       '_attention.png')
+        draw(image, attention_maps(model, image), out)
+        print(f'wrote {out}')
+
+
+if __name__ == '__main__':
+    main()
