@@ -85,3 +85,16 @@ def test_two_stage_detector_judges_roi_scores(distiller_cfg):
     losses = model(data['inputs'], data['data_samples'], mode='loss')
     assert all(torch.isfinite(losses[f'distill.{k}'])
                for k in model.distill_loss_names())
+
+
+def test_discriminator_judges_at_most_disc_rows(distiller_cfg):
+    """A detector's anchors are subsampled (the same rows of both models)
+    for the discriminator; the l1 term still takes every row."""
+    from ..conftest import batch_for
+    model = MODELS.build(ksanc(distiller_cfg, 'retinanet', disc_rows=50))
+    data = model.data_preprocessor(batch_for('retinanet'), True)
+    state = dict(data)
+    model.forward_train(state)
+    s_rows, t_rows = state['rows']
+    assert s_rows.shape == t_rows.shape == (50, NUM_CLASSES)
+    assert s_rows.requires_grad and not t_rows.requires_grad

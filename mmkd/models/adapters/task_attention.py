@@ -48,9 +48,12 @@ class TaskAttention(BaseModule):
         for proj, score, x in zip(self.project, self.score, maps):
             w = [proj.weight, proj.bias, score.weight, score.bias]
             w = [p.detach() for p in w] if detach else w
-            u = x + F.linear(glob, w[0], w[1])[:, :, None, None]
-            m = F.conv2d(u, w[2], w[3]).flatten(1).softmax(1)
-            descs.append(torch.einsum('nk,nck->nc', m, x.flatten(2)))
+            # conv(x + proj(glob)) = conv(x) + one score per image: the
+            # broadcast sum (N, C, H, W) is never materialised
+            shift = F.linear(F.linear(glob, w[0], w[1]), w[2].flatten(1),
+                             w[3])
+            m = (F.conv2d(x, w[2]).flatten(1) + shift).softmax(1)
+            descs.append(torch.bmm(x.flatten(2), m.unsqueeze(2))[..., 0])
             masks.append(m.view(x.shape[0], 1, *x.shape[2:]))
         return descs, masks
 

@@ -1,22 +1,15 @@
 """KSANC: Knowledge Squeezed Adversarial Network Compression (Shu, Li et
 al., AAAI 2020, https://arxiv.org/abs/1904.05100), for detectors and
-classifiers.
-
-What the paper fixes: task-driven attention squeezes each of several stages
-into a descriptor ``g`` (hierarchical); the student matches the teacher's
-descriptors and logits, and a discriminator on logits (real/fake plus class
-scores) is trained against it, regularised by a weight penalty and by
-student samples treated as real. Student loss::
+classifiers. What the paper fixes and what mmkd decided:
+configs/ksanc/README.md. Student loss::
 
     task + l1 * ||z_s - z_t||^2 + l2 * (L_gan + L_cls)
          + l3 * sum_i ||g_s^i - g_t^i||^2
 
-What mmkd decided (configs/ksanc/README.md): the last three matched stages
-(FPN levels); one attention module per level serves both models, trained on
-the teacher's maps by an auxiliary classifier (the task that drives it) and
-used with detached weights on the student's lifted maps; on detectors the
-logit terms take every anchor's dense class scores, and ``L_cls``'s class
-target of a row is the teacher's class distribution for it.
+``g^i``: stage i squeezed by task-driven attention (``TaskAttention``),
+the last three matched stages / FPN levels; the discriminator judges
+logits (``LogitDiscriminator``: real/fake plus class scores), regularised
+by a weight penalty and by student rows treated as real.
 """
 from typing import Dict, List, Optional
 
@@ -41,7 +34,11 @@ class KSANC(KTAN):
             discriminator's weights.
         fake_as_real (float): Weight of the discriminator's loss on the
             student's logits labelled real.
+        disc_rows (int): The discriminator judges at most this many rows
+            (the same random ones of teacher and student) per iteration: a
+            detector's anchors are tens of thousands.
     """
+
     def __init__(self,
                  student,
                  teacher,
@@ -59,6 +56,7 @@ class KSANC(KTAN):
                      type='LogitMSELoss', loss_weight=1.0),
                  d_reg: float = 1e-5,
                  fake_as_real: float = 0.1,
+                 disc_rows: int = 2048,
                  adv_warmup_iters: int = 500,
                  **kwargs):
         if loss_kd is None:
@@ -72,6 +70,7 @@ class KSANC(KTAN):
                          attention=attention, loss_squeeze=loss_squeeze,
                          **kwargs)
         self.d_reg, self.fake_as_real = float(d_reg), float(fake_as_real)
+        self.disc_rows = disc_rows
 
     def build_method(self, cfgs: dict) -> None:
         attention, disc = cfgs.pop('attention'), cfgs.pop('discriminator')
@@ -114,8 +113,12 @@ class KSANC(KTAN):
     def distill_losses(self, state, records, t_out) -> dict:
         pairs = self.task.logit_pairs(records, t_out)
         s_rows, t_rows = (torch.cat(rows) for rows in zip(*pairs))
-        state['rows'] = (s_rows, t_rows)
         losses = {'distill.loss_kd': self.loss_kd(s_rows, t_rows)}
+        if len(s_rows) > self.disc_rows:
+            keep = torch.randperm(len(s_rows), device=s_rows.device)
+            s_rows, t_rows = (x[keep[:self.disc_rows]]
+                              for x in (s_rows, t_rows))
+        state['rows'] = (s_rows, t_rows)
         if self.attention is not None:
             att = self.attention(state['t_maps'], state['s_maps'])
             losses['distill.loss_squeeze'] = sum(
