@@ -100,6 +100,15 @@ def check_attention(cfg, _):
     assert tuple(out['aux_logits'].shape) == (2, 3)
     for m in out['t_masks'] + out['s_masks']:
         assert torch.allclose(m.sum((1, 2, 3)), torch.ones(2))
+    # the paper's form: 1x1 conv of (map + projected global descriptor)
+    glob = t_maps[-1].mean((2, 3))
+    for proj, score, x, m, g in zip(att.project, att.score, t_maps,
+                                    out['t_masks'], out['t_desc']):
+        direct = score(x + proj(glob)[:, :, None, None]).flatten(1)
+        direct = direct.softmax(1)
+        assert torch.allclose(direct, m.flatten(1), atol=1e-6)
+        assert torch.allclose((direct[:, None] * x.flatten(2)).sum(-1), g,
+                              atol=1e-5)
     sum(g.sum() for g in out['s_desc']).backward()
     assert all(m.grad is not None for m in s_maps)
     assert all(p.grad is None for p in att.parameters())
