@@ -52,8 +52,9 @@ class TaskAttention(BaseModule):
             # broadcast sum (N, C, H, W) is never materialised
             shift = F.linear(F.linear(glob, w[0], w[1]), w[2].flatten(1),
                              w[3])
-            m = (F.conv2d(x, w[2]).flatten(1) + shift).softmax(1)
-            descs.append(torch.bmm(x.flatten(2), m.unsqueeze(2))[..., 0])
+            flat = x.flatten(2)  # (N, C, HW): the 1x1 conv as a matmul
+            m = (torch.matmul(w[2].view(1, -1), flat)[:, 0] + shift).softmax(1)
+            descs.append(torch.bmm(flat, m.unsqueeze(2))[..., 0])
             masks.append(m.view(x.shape[0], 1, *x.shape[2:]))
         return descs, masks
 
