@@ -24,6 +24,17 @@ def registered(registry):
                   if cls.__module__.startswith('mmkd.'))
 
 
+def same_outputs(ours, theirs) -> bool:
+    """Whether two tensor-mode outputs (a tensor, or nested tuples of
+    them) are equal."""
+    def flat(out):
+        out = out if isinstance(out, (list, tuple)) else [out]
+        return [torch.as_tensor(x) for o in out for x in (
+            o if isinstance(o, (list, tuple)) else [o])]
+
+    return all(torch.equal(a, b) for a, b in zip(flat(ours), flat(theirs)))
+
+
 def loss_pair(shape=(2, 6, 5)):
     torch.manual_seed(0)
     s = torch.randn(*shape, requires_grad=True)
@@ -149,10 +160,7 @@ def check_reconstruction_teacher(_, distiller_cfg):
             data = model.data_preprocessor(batch_for(kind), False)
             a = model(data['inputs'], data['data_samples'], mode='tensor')
             b = plain(data['inputs'], data['data_samples'], mode='tensor')
-        flat = (lambda out: [x for o in (out if isinstance(out, (
-            list, tuple)) else [out]) for x in (
-                o if isinstance(o, (list, tuple)) else [o])])
-        assert all(torch.equal(x, y) for x, y in zip(flat(a), flat(b)))
+        assert same_outputs(a, b)
 
 
 def check_feature_loss(cfg, _):
@@ -251,12 +259,7 @@ def check_export(model, student_cfg, batch):
         ours = model(data['inputs'], data['data_samples'], mode='tensor')
         theirs = plain(data['inputs'], data['data_samples'], mode='tensor')
 
-    def flat(out):
-        out = out if isinstance(out, (list, tuple)) else [out]
-        return [torch.as_tensor(x) for o in out for x in (
-            o if isinstance(o, (list, tuple)) else [o])]
-
-    assert all(torch.equal(a, b) for a, b in zip(flat(ours), flat(theirs)))
+    assert same_outputs(ours, theirs)
 
 
 def check_online_distiller(cfg, _):

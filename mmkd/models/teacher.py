@@ -16,6 +16,10 @@ def teacher_model_cfg(teacher: Union[str, dict, Config]) -> ConfigDict:
     return model_cfg(teacher, 'teacher')
 
 
+# The keys of a ReconstructionTeacher's decoder in its checkpoints.
+DECODER = 'decoder.'
+
+
 def on_this_machine(ckpt) -> bool:
     """Whether ``ckpt`` names a path that exists here (not a URL): the
     teacher loads from it at build time, or fails with a clear error."""
@@ -35,7 +39,7 @@ def load_teacher_weights(teacher: nn.Module, ckpt: str,
             'config and set teacher_ckpt to the resulting .pth file.')
     state = get_state_dict(load_checkpoint_file(ckpt, 'teacher_ckpt'))
     if decoder:
-        if not any(k.startswith('decoder.') for k in state):
+        if not any(k.startswith(DECODER) for k in state):
             raise RuntimeError(
                 f'teacher_ckpt {ckpt!r} has no decoder.* weights: its '
                 'teacher was trained without a reconstruction decoder, so it '
@@ -43,7 +47,7 @@ def load_teacher_weights(teacher: nn.Module, ckpt: str,
                 'teacher with type=\'ReconstructionTeacher\' (configs/'
                 'complementary/README.md) and use that checkpoint.')
         state = {k: v for k, v in state.items()
-                 if not k.startswith('decoder.')}
+                 if not k.startswith(DECODER)}
     own = teacher.state_dict()
     if (any(k.startswith(STUDENT_PREFIX) for k in state)
             and not any(k.startswith(STUDENT_PREFIX) for k in own)):

@@ -103,6 +103,18 @@ def test_two_process_training_and_resume(kind, distiller_cfg, data_root_for,
             r['losses'] for r in q['rows']]
 
 
+def one_epoch_on_two_ranks(cfg, tmp_path) -> list:
+    """``cfg`` trained by two gloo processes with the rank probe, every
+    parameter used (no find_unused_parameters), each rank drawing its own
+    augmentations; the probes of both ranks."""
+    cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
+    cfg.custom_hooks += [dict(type='RankParamsProbe')]
+    cfg.model_wrapper_cfg['find_unused_parameters'] = False
+    cfg.randomness = dict(seed=0, diff_rank_seed=True)
+    dist_train(cfg, tmp_path / 'run.py')
+    return probes(cfg.work_dir)
+
+
 @pytest.mark.parametrize('method,kind', [('AFD', 'cifar_resnet'),
                                          ('MBAKT', 'retinanet'),
                                          ('MBAKT', 'cifar_resnet')])
@@ -120,12 +132,7 @@ def test_two_process_online_and_self_distillation(method, kind,
     work = tmp_path / 'work'
     cfg = run_config(work, data_root_for(kind), model, epochs=1)
     cfg.optim_wrapper['adv'] = dict(optimizer=dict(type='Adam', lr=1e-3))
-    cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
-    cfg.custom_hooks += [dict(type='RankParamsProbe')]
-    cfg.model_wrapper_cfg['find_unused_parameters'] = False
-    cfg.randomness = dict(seed=0, diff_rank_seed=True)
-    dist_train(cfg, tmp_path / 'run.py')
-    for p in probes(work):
+    for p in one_epoch_on_two_ranks(cfg, tmp_path):
         assert p['world_size'] == 2 and len(p['rows']) == 2
         assert all(r['max_diff'] == 0.0 for r in p['rows'])
         assert 'distill.loss_kd' in p['rows'][0]['losses']
@@ -148,12 +155,7 @@ def test_two_process_teacher_side_methods(method, kind, term, distiller_cfg,
                           reconstruction=method != 'KSANC')
     work = tmp_path / 'work'
     cfg = run_config(work, data_root_for(kind), model, epochs=1)
-    cfg.custom_imports.imports += ['tests.ddp_probe', 'tests.runs']
-    cfg.custom_hooks += [dict(type='RankParamsProbe')]
-    cfg.model_wrapper_cfg['find_unused_parameters'] = False
-    cfg.randomness = dict(seed=0, diff_rank_seed=True)
-    dist_train(cfg, tmp_path / 'run.py')
-    for p in probes(work):
+    for p in one_epoch_on_two_ranks(cfg, tmp_path):
         assert p['world_size'] == 2 and len(p['rows']) == 2
         assert all(r['max_diff'] == 0.0 for r in p['rows'])
         assert {term, 'distill.loss_adv', 'disc.loss_d'} <= set(

@@ -98,3 +98,42 @@ def test_discriminator_judges_at_most_disc_rows(distiller_cfg):
     s_rows, t_rows = state['rows']
     assert s_rows.shape == t_rows.shape == (50, NUM_CLASSES)
     assert s_rows.requires_grad and not t_rows.requires_grad
+
+
+@pytest.mark.parametrize('config', [
+    'demo/ksanc_resnet8-w16_resnet8_digits.py',
+    'demo/complementary_resnet8-w16_resnet8_digits.py'])
+def test_one_field_overrides(config):
+    """``--cfg-options model.loss_gan.gan_type=hinge`` (and a field of the
+    discriminator) changes that field only, on the configs users run."""
+    import os.path as osp
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmkd.models.distillers.utils import build_model
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, 'configs', config))
+    ksanc_cfg = 'ksanc' in config
+    field = 'hidden' if ksanc_cfg else 'feat_channels'
+    cfg.merge_from_dict({'model.loss_gan.gan_type': 'hinge',
+                         f'model.discriminator.{field}': 32})
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = build_model(cfg.model)
+    gan = model.loss_gan
+    assert gan.gan_type == 'hinge' and gan.loss_weight == (
+        1.0 if ksanc_cfg else 0.1)
+    last = model.discriminator.layers[-1]
+    assert (last.in_features if ksanc_cfg else last.in_channels) == 32
+
+
+@pytest.mark.parametrize('disc_rows', [0, 1.5, True])
+def test_error_disc_rows(disc_rows, distiller_cfg):
+    with pytest.raises(ValueError, match='disc_rows must be an int >= 1'):
+        MODELS.build(ksanc(distiller_cfg, disc_rows=disc_rows))
+
+
+def test_error_no_adapter_for_other_widths(distiller_cfg):
+    """The attention compares the student's maps with the teacher's
+    channel by channel: without the lift their widths must agree."""
+    with pytest.raises(ValueError, match='TaskAttention compares maps of '
+                       'equal widths'):
+        MODELS.build(ksanc(distiller_cfg, adapter=None))

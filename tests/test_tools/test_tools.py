@@ -108,3 +108,12 @@ def test_ksanc_attention_tool_draws_teacher_and_student(
     assert len(maps) == len(model.level_pairs)
     assert all(t.shape == (size, size) and not torch.allclose(t, s)
                for t, s in maps)
+    if kind == 'cifar_resnet':  # equal widths: no adapter, maps as they are
+        torch.save(dict(state_dict=model.student.state_dict()),
+                   tmp_path / 'same.pth')
+        same = dict(model_cfg, teacher=model_cfg['student'], adapter=None,
+                    teacher_ckpt=str(tmp_path / 'same.pth'))
+        bare = MODELS.build(same).eval()
+        assert bare.adapter is None
+        assert len(mod.attention_maps(bare, torch.randint(
+            0, 255, (3, 32, 32), dtype=torch.uint8))) == 3

@@ -176,24 +176,26 @@ def main():
             args.data_root or osp.join(args.work_dir, 'digits')))
     options = dict(epochs=args.epochs, data_root=args.data_root,
                    cfg_options=args.cfg_options or None)
-    teacher = run(args.teacher, args.seeds[0],
-                  osp.join(args.work_dir, 'teacher'), options)
-    ckpt = osp.join(args.work_dir, 'teacher',
-                    f'epoch_{teacher["max_epochs"]}.pth')
-    rows = [[teacher]]
+    # each config's teacher: the common one, or its own config file
+    owns = {c: own_teacher(c, args.teacher) or args.teacher
+            for c in args.configs}
+    teachers = {args.teacher: 'teacher'}  # config -> its work dir name
+    teachers.update((t, f'teacher-{name_of(t)}') for t in owns.values()
+                    if t != args.teacher)
+    # each teacher trains once (the first seed); its last checkpoint
+    trained = {c: run(c, args.seeds[0], osp.join(args.work_dir, d), options)
+               for c, d in teachers.items()}
+    ckpts = {c: osp.join(args.work_dir, d,
+                         f'epoch_{trained[c]["max_epochs"]}.pth')
+             for c, d in teachers.items()}
     baseline = [run(args.student, s, osp.join(args.work_dir, 'student',
                                               f'seed{s}'), options)
                 for s in args.seeds]
-    rows.append(baseline)
+    rows = [[r] for r in trained.values()] + [baseline]
     for config in args.configs:
-        own = own_teacher(config, args.teacher)
-        if own is not None:
-            work = osp.join(args.work_dir, f'teacher-{name_of(own)}')
-            rows.insert(1, [run(own, args.seeds[0], work, options)])
-            ckpt_of = osp.join(work, f'epoch_{rows[1][0]["max_epochs"]}.pth')
         distil = dict(options, cfg_options=dict(
             options['cfg_options'] or {},
-            **{'model.teacher_ckpt': ckpt if own is None else ckpt_of}))
+            **{'model.teacher_ckpt': ckpts[owns[config]]}))
         rows.append([run(config, s, osp.join(args.work_dir, name_of(config),
                                              f'seed{s}'), distil)
                      for s in args.seeds])

@@ -21,6 +21,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
+from mmkd.models.distillers.teacher_distiller import resized
 from mmkd.models.distillers.utils import build_model
 from mmkd.utils.checkpoint import get_state_dict, load_checkpoint_file
 
@@ -40,15 +41,18 @@ def parse_args():
 
 @torch.no_grad()
 def attention_maps(model, image):
-    """The image as the model sees it and, per level, the teacher's and
-    the student's attention ``(H, W)``."""
+    """Per distilled level, the teacher's and the student's attention,
+    resized to the image ``(H, W)``."""
     data = model.data_preprocessor(dict(inputs=[image]), False)
     x, task = data['inputs'], model.task
     t_maps = task.maps(model.teacher, x)
     s_maps = task.maps(model.student, x)
     t_maps = [t_maps[j] for _, j in model.level_pairs]
-    s_maps = model.adapter([s_maps[i] for i, _ in model.level_pairs],
-                           [t.shape[-2:] for t in t_maps])
+    s_maps, sizes = [s_maps[i] for i, _ in model.level_pairs], [
+        t.shape[-2:] for t in t_maps]
+    # lifted as in training; without an adapter (equal widths) resized
+    s_maps = resized(s_maps, sizes) if model.adapter is None else \
+        model.adapter(s_maps, sizes)
     out = model.attention(t_maps, s_maps)
     size = image.shape[-2:]
     up = [[F.interpolate(m, size=size, mode='bilinear')[0, 0] for m in ms]

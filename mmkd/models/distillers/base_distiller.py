@@ -230,6 +230,10 @@ class BaseDistiller(BaseModel):
         self.hooks_seen = set()  # filled by mmkd's hooks in before_train
         self._checked_hooks = False
 
+    # The teacher checkpoint is a ReconstructionTeacher's (its decoder.*
+    # must be there and is not loaded): the complementary student's.
+    teacher_has_decoder = False
+
     def merged(self, name: str, value):
         """The config of component ``name``: ``value`` over this class's
         default for it, so a one-field override (``--cfg-options
@@ -242,7 +246,8 @@ class BaseDistiller(BaseModel):
         """Load the teacher's weights (once); the clear errors of
         :func:`load_teacher_weights` otherwise."""
         if self.teacher is not None and not self._teacher_loaded:
-            load_teacher_weights(self.teacher, self.teacher_ckpt)
+            load_teacher_weights(self.teacher, self.teacher_ckpt,
+                                 decoder=self.teacher_has_decoder)
             self._teacher_loaded = True
 
     def train(self, mode: bool = True):

@@ -20,7 +20,7 @@ distillation, since no term uses its output.
 from typing import Optional
 
 from mmkd import registry
-from ..teacher import load_teacher_weights, teacher_model_cfg
+from ..teacher import teacher_model_cfg
 from .ktan import KTAN
 from .teacher_distiller import pair_levels
 
@@ -48,6 +48,7 @@ class ComplementaryDistiller(KTAN):
     ``teacher_ckpt`` that run's checkpoint (the decoder's weights must be
     in it). The distilled student level is the one of the decoder's
     stride."""
+    teacher_has_decoder = True
 
     def __init__(self,
                  student,
@@ -88,9 +89,3 @@ class ComplementaryDistiller(KTAN):
                 f'{self.task.unit[:-1]} has that stride (the student\'s: '
                 f"{s_strides}). Set match_levels='index' or levels=[...].")
         return found
-
-    def load_teacher(self) -> None:
-        if self.teacher is not None and not self._teacher_loaded:
-            load_teacher_weights(self.teacher, self.teacher_ckpt,
-                                 decoder=True)
-            self._teacher_loaded = True

@@ -69,6 +69,10 @@ class KSANC(KTAN):
                          adv_warmup_iters=adv_warmup_iters,
                          attention=attention, loss_squeeze=loss_squeeze,
                          **kwargs)
+        if isinstance(disc_rows, bool) or not isinstance(disc_rows, int) \
+                or disc_rows < 1:
+            raise ValueError(f'disc_rows must be an int >= 1, got '
+                             f'{disc_rows!r}')
         self.d_reg, self.fake_as_real = float(d_reg), float(fake_as_real)
         self.disc_rows = disc_rows
 
@@ -91,16 +95,21 @@ class KSANC(KTAN):
     def needs_adapter(self) -> bool:
         return self.attention is not None
 
+    def equal_widths_user(self):
+        return None if self.attention is None else 'TaskAttention'
+
     def pick_levels(self, s_strides, t_strides, match_levels):
         """The last three matched stages / levels (hierarchical)."""
         return [i for i, _ in pair_levels(s_strides, t_strides,
                                           match_levels, self.task)][-3:]
 
     def distill_loss_names(self) -> List[str]:
-        return ['loss_kd'] + (['loss_squeeze', 'loss_att'] if self.attention
-                              is not None else []) + (
-                                  ['loss_adv', 'loss_cls']
-                                  if self.discriminator is not None else [])
+        names = ['loss_kd']
+        if self.attention is not None:
+            names += ['loss_squeeze', 'loss_att']
+        if self.discriminator is not None:
+            names += ['loss_adv', 'loss_cls']
+        return names
 
     def class_loss(self, scores, t_rows) -> torch.Tensor:
         """``L_cls``: the discriminator's class scores of a row against the

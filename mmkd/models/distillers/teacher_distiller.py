@@ -166,11 +166,10 @@ class TeacherDistiller(BaseDistiller):
             self.adapter = registry.MODELS.build(
                 dict(adapter, in_channels=self.s_channels,
                      out_channels=self.t_channels))
-        elif self.loss_feat is not None and getattr(
-                self.loss_feat, 'same_channels', True) and any(
-                    a != b for a, b in zip(self.s_channels, self.t_channels)):
+        elif self.equal_widths_user() is not None and any(
+                a != b for a, b in zip(self.s_channels, self.t_channels)):
             raise ValueError(
-                f'{type(self.loss_feat).__name__} compares maps of equal '
+                f'{self.equal_widths_user()} compares maps of equal '
                 f'widths; the student\'s are {self.s_channels}, the '
                 f"teacher's {self.t_channels}. Keep the adapter "
                 "(adapter=dict(type='T2SAdapter')).")
@@ -196,6 +195,14 @@ class TeacherDistiller(BaseDistiller):
 
     def needs_adapter(self) -> bool:
         return self.loss_feat is not None
+
+    def equal_widths_user(self) -> Optional[str]:
+        """What compares the student's maps with the teacher's channel by
+        channel (without an adapter their widths must be equal), or None."""
+        if self.loss_feat is not None and getattr(
+                self.loss_feat, 'same_channels', True):
+            return type(self.loss_feat).__name__
+        return None
 
     def pick_levels(self, s_strides, t_strides, match_levels
                     ) -> Optional[List[int]]:

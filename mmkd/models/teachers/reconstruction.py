@@ -12,8 +12,7 @@ from mmengine.model import BaseModel
 from mmkd.registry import MODELS
 from ..distillers.utils import build_model, model_cfg
 from ..tasks import evaluating, task_of
-
-DECODER = 'decoder.'
+from ..teacher import DECODER
 
 
 @MODELS.register_module()
@@ -77,6 +76,9 @@ class ReconstructionTeacher(BaseModel):
             inferred.
         level (int): The map the decoder reconstructs from. Defaults to -1.
         w_rec (float): Weight of the reconstruction loss. Defaults to 1.0.
+        probe_size (int, optional): Side of the blank image whose forward
+            infers the decoder's channels and stride (256 for detectors,
+            64 for classifiers by default).
     """
 
     def __init__(self, model, decoder: dict = dict(
