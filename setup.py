@@ -26,6 +26,16 @@ setup(
     license='Apache License 2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     include_package_data=True,
+    # mmkd::<folder>/<config>.py resolves to mmkd/.mim/configs, and the
+    # tools are mmkd/.mim/tools, as in OpenMMLab packages (links to
+    # configs/, tools/ and model-index.yml in a checkout, copies in a wheel)
+    package_data={
+        'mmkd': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py',
+            '.mim/configs/**/*.yml', '.mim/configs/**/*.md',
+            '.mim/tools/**/*.py', '.mim/tools/*.sh'
+        ]
+    },
     python_requires='>=3.8',
     install_requires=parse_requirements('requirements/runtime.txt'),
     extras_require={

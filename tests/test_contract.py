@@ -388,6 +388,42 @@ def check_ensemble_hook(cfg, distiller_cfg, tmp_path, shapes_root):
         Runner.from_cfg(run).train()
 
 
+def check_visualization_hook(cfg, distiller_cfg, tmp_path, shapes_root):
+    """After each validation, one picture per (image, distilled level)
+    goes through the visualizer: to vis_image with the local backend, and
+    to TensorBoard's event file when tensorboard is installed. Each
+    picture is the image plus teacher, student, adapted, difference and the
+    discriminator's two score maps (7 panels), and teacher and student
+    columns differ."""
+    import glob
+    import importlib.util
+    backends = [dict(type='LocalVisBackend')]
+    if importlib.util.find_spec('tensorboard') is not None:
+        backends.append(dict(type='TensorboardVisBackend'))
+    model = distiller_cfg()
+    run = run_config(tmp_path, shapes_root, model, epochs=1, val_interval=1,
+                     hooks=[dict(cfg, num_images=2)])
+    run.visualizer = dict(type='DetLocalVisualizer', vis_backends=backends)
+    runner = Runner.from_cfg(run)
+    runner.train()
+    levels = len(runner.model.level_pairs)
+    images = sorted(glob.glob(str(tmp_path / '*' / 'vis_data' / 'vis_image'
+                                  / 'distill_img*.png')))
+    assert len(images) == 2 * levels, images
+    import mmcv
+    png = mmcv.imread(images[0])
+    assert png.shape[1] == 7 * png.shape[0]  # 7 square panels of 260 px
+    if len(backends) == 2:
+        assert glob.glob(str(tmp_path / '*' / 'vis_data' / 'events.*'))
+    from mmkd.visualization import distill_maps
+    inputs = runner.model.data_preprocessor(dict(inputs=[
+        runner.val_loop.dataloader.dataset[0]['inputs']]), False)['inputs']
+    row = distill_maps(runner.model, inputs)[''][0]
+    assert not torch.allclose(row['teacher'], row['student adapted'])
+    with pytest.raises(ValueError, match='num_images'):
+        HOOKS.build(dict(cfg, num_images=0))
+
+
 def check_model_wrapper(cfg, distiller_cfg, tmp_path, shapes_root):
     """The wrapper wraps student, adapter and discriminator separately
     (never the teacher) in a CPU process group, even when given the
@@ -468,6 +504,8 @@ CONTRACTS = {
         'StudentCheckpointHook': (dict(type='StudentCheckpointHook'),
                                   check_hook),
         'TeacherEvalHook': (dict(type='TeacherEvalHook'), check_hook),
+        'DistillVisualizationHook': (dict(type='DistillVisualizationHook'),
+                                     check_visualization_hook),
     },
     MODEL_WRAPPERS: {
         'DistillDataParallel': (dict(type='DistillDataParallel'),

@@ -1,6 +1,7 @@
 """Run MMDetection's or MMPretrain's packaged tool unchanged, whichever
 toolbox the config belongs to (mmkd's configs enable the plugin themselves
-through ``custom_imports``)."""
+through ``custom_imports``; mmkd is imported first, so configs may name
+``mmkd::`` ones, and so may the CONFIG argument)."""
 import importlib
 import os
 import os.path as osp
@@ -68,8 +69,24 @@ def toolbox(config: str) -> str:
     return scope if scope in ('mmdet', 'mmpretrain') else 'mmdet'
 
 
+def resolve_config_arg() -> None:
+    """Import mmkd before any config is parsed (so ``_base_`` and model
+    paths may name ``mmkd::`` configs), and let the CONFIG argument itself
+    be an ``mmkd::folder/name.py`` name."""
+    import mmkd
+    for i, arg in enumerate(sys.argv[1:], 1):
+        if not arg.startswith('-'):
+            if arg.startswith('mmkd::'):
+                sys.argv[i] = mmkd.config_path(arg[len('mmkd::'):])
+                if not osp.isfile(sys.argv[i]):
+                    raise SystemExit(f'{arg}: no such mmkd config '
+                                     f'({sys.argv[i]})')
+            return
+
+
 def run(name: str) -> None:
     init_cpu_process_group()
+    resolve_config_arg()
     args = [a for a in sys.argv[1:] if not a.startswith('-')]
     if not args or not osp.isfile(args[0]):
         pkg = 'mmdet'  # the toolbox's own script prints the usage / error

@@ -79,3 +79,39 @@ def test_a_method_declares_its_own_parts_and_updates(distiller_cfg, batch):
         DistillOptimWrapperConstructor(
             dict(optimizer=dict(type='SGD', lr=0.01),
                  disc=dict(optimizer=dict(type='Adam', lr=1e-3))))(model)
+
+
+AMP = dict(type='AmpOptimWrapper', loss_scale='dynamic',
+           optimizer=dict(type='SGD', lr=0.01),
+           disc=dict(optimizer=dict(type='Adam', lr=1e-4)))
+
+
+def test_amp_on_cpu_is_a_clear_error(distiller_cfg):
+    """``--amp`` on a machine without a GPU: a clear error at build."""
+    if torch.cuda.is_available():
+        pytest.skip('this machine has a GPU')
+    with pytest.raises(ValueError, match='needs a GPU'):
+        DistillOptimWrapperConstructor(AMP)
+
+
+def test_amp_applies_to_every_part(distiller_cfg, batch, monkeypatch):
+    """With ``--amp`` every part without a type of its own gets an
+    AmpOptimWrapper, and a train step runs under autocast (bfloat16 on
+    CPU, as mmengine's autocast does there; the device check is patched
+    so that this runs without a GPU)."""
+    from mmengine.optim import AmpOptimWrapper
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    from mmkd.engine.optimizers import distill_optim_wrapper_constructor
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available',
+                        lambda: True)
+    monkeypatch.setattr(distill_optim_wrapper_constructor,
+                        'check_amp_device', lambda: None)
+    model = MODELS.build(distiller_cfg())
+    wrappers = DistillOptimWrapperConstructor(AMP)(model)
+    assert {type(w) for w in wrappers.values()} == {AmpOptimWrapper}
+    own = dict(AMP, disc=dict(type='OptimWrapper', optimizer=dict(
+        type='Adam', lr=1e-4)))
+    assert type(DistillOptimWrapperConstructor(own)(model)['disc']) is \
+        not AmpOptimWrapper
+    log = model.train_step(batch, wrappers)
+    assert all(torch.isfinite(v) for v in log.values())

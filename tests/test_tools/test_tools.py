@@ -69,6 +69,25 @@ def test_online_benchmark_prints_ratio(config):
         result['distill_step'] / result['networks'], rel=1e-2)
 
 
+def drawing_inputs(model_cfg, kind, tmp_path):
+    """For the drawing tools: the model, its config file, a checkpoint of
+    it and a random 40 x 50 image."""
+    import mmcv
+    import numpy as np
+    from mmengine.config import Config
+    from mmkd.registry import MODELS
+    Config(dict(model=model_cfg, default_scope='mmpretrain' if kind
+                == 'cifar_resnet' else 'mmdet',
+                custom_imports=dict(imports=['mmkd']))).dump(
+                    str(tmp_path / 'cfg.py'))
+    model = MODELS.build(model_cfg)
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
+    image = str(tmp_path / 'img.png')
+    mmcv.imwrite(np.random.RandomState(0).randint(
+        0, 255, (40, 50, 3)).astype(np.uint8), image)
+    return model, str(tmp_path / 'cfg.py'), str(tmp_path / 'ckpt.pth'), image
+
+
 @pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
 def test_ksanc_attention_tool_draws_teacher_and_student(
         kind, distiller_cfg, tmp_path):
@@ -77,24 +96,12 @@ def test_ksanc_attention_tool_draws_teacher_and_student(
     attention differ."""
     import importlib.util
     import mmcv
-    import numpy as np
-    from mmengine.config import Config
-    from mmkd.registry import MODELS
     model_cfg = distiller_cfg(kind, type='KSANC')
-    cfg = Config(dict(model=model_cfg, default_scope='mmpretrain' if kind
-                      == 'cifar_resnet' else 'mmdet',
-                      custom_imports=dict(imports=['mmkd'])))
-    cfg.dump(str(tmp_path / 'ksanc.py'))
-    model = MODELS.build(model_cfg)
-    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ckpt.pth')
-    image = str(tmp_path / 'img.png')
-    mmcv.imwrite(np.random.RandomState(0).randint(
-        0, 255, (40, 50, 3)).astype(np.uint8), image)
+    model, config, ckpt, image = drawing_inputs(model_cfg, kind, tmp_path)
     tool = osp.join(ROOT, 'tools', 'analysis_tools', 'ksanc_attention.py')
-    extra = [str(tmp_path / 'ckpt.pth')] if kind == 'cifar_resnet' else [
-        '--before']
-    proc = run(tool, str(tmp_path / 'ksanc.py'), *extra, image, '--out',
-               str(tmp_path / 'out'), '--size', '64')
+    extra = [ckpt] if kind == 'cifar_resnet' else ['--before']
+    proc = run(tool, config, *extra, image, '--out', str(tmp_path / 'out'),
+               '--size', '64')
     assert proc.returncode == 0, proc.stderr[-3000:]
     png = mmcv.imread(str(tmp_path / 'out' / 'img_attention.png'))
     assert png.shape == (240 * len(model.level_pairs), 720, 3)
@@ -113,7 +120,65 @@ def test_ksanc_attention_tool_draws_teacher_and_student(
                    tmp_path / 'same.pth')
         same = dict(model_cfg, teacher=model_cfg['student'], adapter=None,
                     teacher_ckpt=str(tmp_path / 'same.pth'))
+        from mmkd.registry import MODELS
         bare = MODELS.build(same).eval()
         assert bare.adapter is None
         assert len(mod.attention_maps(bare, torch.randint(
             0, 255, (3, 32, 32), dtype=torch.uint8))) == 3
+
+
+@pytest.mark.parametrize('method', ['KSANC', 'AFD'])
+def test_visualize_distill_draws_every_level(method, distiller_cfg, tmp_path):
+    """One PNG per image and distilled level: KSANC on a classifier from a
+    checkpoint (teacher, student, adapted, difference, both attention
+    maps), AFD on detectors with ``--before`` (each network against its
+    source, with the discriminator's scores); the panels differ."""
+    import mmcv
+    import numpy as np
+    from ..test_models.test_afd import afd
+    kind = 'cifar_resnet' if method == 'KSANC' else 'retinanet'
+    model_cfg = distiller_cfg(kind, type='KSANC') if method == 'KSANC' \
+        else afd(kind)
+    model, config, ckpt, image = drawing_inputs(model_cfg, kind, tmp_path)
+    extra = [ckpt] if method == 'KSANC' else ['--before', '--reduce', 'pca']
+    proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
+                        'visualize_distill.py'), config, *extra, image,
+               '--out', str(tmp_path / 'out'), '--size', '64')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    pngs = sorted((tmp_path / 'out').glob('img_*.png'))
+    panels = 7  # the image and 6 maps (KSANC: attention instead of D)
+    levels = len(model.level_pairs) if method == 'KSANC' else sum(
+        len(p) for p in model.levels)
+    assert len(pngs) == levels, pngs
+    png = mmcv.imread(str(pngs[0]))
+    assert png.shape == (260, 260 * panels, 3)
+    width = png.shape[1] // panels  # teacher and student panels differ
+    assert not np.array_equal(png[:, width:2 * width],
+                              png[:, 2 * width:3 * width])
+
+
+def test_plot_losses_draws_every_logged_term(tmp_path):
+    """Each distill.* term on its own axis, the student's task loss, the
+    discriminator's losses and scores, a peer's loss and the validation
+    metric: 7 axes, in one PNG."""
+    import mmcv
+    rows = [dict(lr=0.1, loss=3.0, **{
+        'student.loss_cls': 1.0 / i, 'student.loss_bbox': 0.5 / i,
+        'distill.loss_feat': 2.0 / i, 'distill.loss_adv': 0.1,
+        'disc.loss_d': 0.3, 'disc.score_real': 0.8, 'disc.score_fake': 0.2,
+        'peer1.loss': 1.2 / i}, time=0.1, epoch=1, iter=i, step=i)
+        for i in range(1, 6)] + [{'coco/bbox_mAP': 0.2, 'step': 1}]
+    run_dir = tmp_path / '20260101_000000' / 'vis_data'
+    run_dir.mkdir(parents=True)
+    (run_dir / 'scalars.json').write_text(
+        '\n'.join(json.dumps(r) for r in rows))
+    proc = run(osp.join(ROOT, 'tools', 'analysis_tools', 'plot_losses.py'),
+               str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '(7 axes' in proc.stdout
+    assert mmcv.imread(str(tmp_path / 'losses.png')).shape == (
+        3 * 256, 3 * 400, 3)
+    proc = run(osp.join(ROOT, 'tools', 'analysis_tools', 'plot_losses.py'),
+               str(tmp_path / 'nothing'))
+    assert proc.returncode != 0 and 'no */vis_data/scalars.json' in \
+        proc.stderr

@@ -10,33 +10,21 @@ image, ``DIR/<image name>_attention.png``: one row per distilled level,
 the image, the teacher's M and the student's M (through the same attention
 weights, from its lifted maps), each over the image with a colour bar.
 """
-import argparse
 import os
 import os.path as osp
 
-import mmcv
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
 from mmkd.models.distillers.teacher_distiller import resized
-from mmkd.models.distillers.utils import build_model
-from mmkd.utils.checkpoint import get_state_dict, load_checkpoint_file
+from mmkd.visualization import (drawing_parser, load_for_drawing,
+                                parse_drawing_args, read_image)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?')
-    parser.add_argument('images', nargs='+')
-    parser.add_argument('--out', default='ksanc_attention')
-    parser.add_argument('--size', type=int, default=256,
-                        help='square side the image is resized to')
-    parser.add_argument('--before', action='store_true',
-                        help='draw the untrained student (no checkpoint)')
-    return parser.parse_args()
+    return parse_drawing_args(drawing_parser(__doc__.split('\n')[0],
+                                             'ksanc_attention'))
 
 
 @torch.no_grad()
@@ -85,21 +73,14 @@ def draw(image, maps, path):
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = build_model(cfg.model)
+    model = load_for_drawing(args.config, None if args.before else
+                             args.checkpoint)
     if getattr(model, 'attention', None) is None:
         raise SystemExit(f'{args.config} is not a KSANC config with '
                          'attention: nothing to draw.')
-    if args.checkpoint and not args.before:
-        model.load_state_dict(get_state_dict(load_checkpoint_file(
-            args.checkpoint, 'checkpoint')))
-    model.load_teacher()
-    model.eval()
     os.makedirs(args.out, exist_ok=True)
     for path in args.images:
-        image = mmcv.imresize(mmcv.imread(path), (args.size, args.size))
-        image = torch.from_numpy(image).permute(2, 0, 1).contiguous()
+        _, image = read_image(path, args.size)
         out = osp.join(args.out, osp.splitext(osp.basename(path))[0] +
                        '_attention.png')
         draw(image, attention_maps(model, image), out)

@@ -13,6 +13,15 @@ def is_part_cfg(value) -> bool:
     return isinstance(value, dict) and 'optimizer' in value
 
 
+def check_amp_device() -> None:
+    from mmengine.device import get_device
+    if get_device() == 'cpu':
+        raise ValueError(
+            'optim_wrapper is an AmpOptimWrapper (--amp), which needs a GPU '
+            '(or NPU/MLU); this machine has none. Train without --amp: on a '
+            'CPU mmkd trains in float32.')
+
+
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class DistillOptimWrapperConstructor:
     """One optim wrapper per part the distiller declares (its ``parts()``).
@@ -28,6 +37,11 @@ class DistillOptimWrapperConstructor:
             disc=dict(optimizer=dict(type='Adam', lr=1e-4,
                                      betas=(0.5, 0.999))))
 
+    Mixed precision (``--amp``, which makes the student's wrapper an
+    ``AmpOptimWrapper``) applies to every part whose entry names no
+    ``type`` of its own; the teacher's forward runs inside the student
+    update's autocast. On a machine without a GPU ``--amp`` is a clear error.
+
     A part the model trains without an entry, or a trainable child in no
     part, is an error; an entry for a part the model does not have (e.g.
     ``disc`` with ``discriminator=None``) is ignored. Nothing here knows a
@@ -40,8 +54,13 @@ class DistillOptimWrapperConstructor:
         cfg = copy.deepcopy(dict(optim_wrapper_cfg))
         self.part_cfgs = {k: dict(cfg.pop(k)) for k in list(cfg)
                           if is_part_cfg(cfg[k])}
+        amp = {k: cfg[k] for k in ('type', 'loss_scale', 'dtype')
+               if k in cfg} if cfg.get('type') == 'AmpOptimWrapper' else {}
+        if amp:
+            check_amp_device()
         for part in self.part_cfgs.values():
-            part.setdefault('type', 'OptimWrapper')
+            if 'type' not in part:
+                part.update(amp or dict(type='OptimWrapper'))
         self.student_cfg = cfg
         self.paramwise_cfg = paramwise_cfg
 

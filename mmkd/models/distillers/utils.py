@@ -117,14 +117,14 @@ def with_defaults(cfg: Optional[dict], default: Optional[dict],
 
 
 def model_cfg(model: Union[str, dict, Config], what: str) -> ConfigDict:
-    """A model config from a config file, an ``mmdet::``/``mmpretrain::``
-    path, a full config or a model dict."""
+    """A model config from a config file, an ``mmdet::``/``mmpretrain::``/
+    ``mmkd::`` path, a full config or a model dict."""
     if isinstance(model, str):
         if '::' not in model and not osp.isfile(model):
             raise FileNotFoundError(
                 f'{what} config {model!r} does not exist (give a config '
-                "file, an 'mmdet::' or 'mmpretrain::' path or a model "
-                'dict).')
+                "file, an 'mmdet::', 'mmpretrain::' or 'mmkd::' path or a "
+                'model dict).')
         model = get_config(model) if '::' in model else Config.fromfile(model)
     full = isinstance(model, Config) or 'type' not in model
     if full and 'model' in model:
