@@ -1,8 +1,10 @@
 """What distillation does, as pictures: per distilled level, the teacher's
 (or the source network's) map, the student's, the T2S-adapted student map,
 their difference, the discriminator's patch scores on both sides and
-KSANC's attention maps. Used by ``tools/analysis_tools/visualize_distill.py``
-and :class:`~mmkd.engine.hooks.DistillVisualizationHook`.
+KSANC's attention maps; for AFD/DML each network against its source, for
+MB-AKT/BYOT each branch against the deepest map. Used by
+``tools/analysis_tools/visualize_distill.py`` and
+:class:`~mmkd.engine.hooks.DistillVisualizationHook`.
 
 Maps are reduced over channels (``'abs'``: mean absolute activation;
 ``'pca'``: the first principal component, sign-fixed to correlate with the
@@ -86,8 +88,34 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
                 real, raw, adapted, disc, (f'network {(k - 1) % len(nets)}',
                                            f'network {k}'))
         return groups
+    if hasattr(model, 'branches'):  # MB-AKT / BYOT
+        return _branch_maps(model, inputs)
     raise ValueError(f'{type(model).__name__} has no distilled maps to draw '
-                     '(teacher-based methods and AFD/DML have)')
+                     '(teacher-based methods, AFD/DML and MB-AKT/BYOT have)')
+
+
+def _branch_maps(model, inputs) -> Dict[str, List[Dict]]:
+    """Per branch: the deepest map it learns from, the stage map it starts
+    from, its feature, their difference and the discriminator's scores of
+    the main and the branch's class probabilities (dense heads)."""
+    task, groups = model.task, {}
+    with task.recording() as rec:
+        task.run_head(inputs)
+        stage_maps, (targets, scores) = task.stage_maps(rec), task.outputs(
+            rec)
+    disc = model.discriminator
+    for k, (s, t) in enumerate(zip(model.stages, model.targets)):
+        feat, out = model.branches[k](stage_maps[s], targets[t].shape[-2:])
+        out = out if torch.is_tensor(out) else out[0][0]
+        row = {'deepest': targets[t], f'stage {s}': stage_maps[s],
+               'branch feature': feat,
+               '|feature - deepest|': (feat - targets[t]).abs()}
+        if disc is not None and out.dim() == 4:
+            real, fake = _patch_scores(disc, [model._probs(scores[t]),
+                                              model._probs(out)])
+            row.update({'D(main output)': real, 'D(branch output)': fake})
+        groups[f'branch {k} '] = [row]
+    return groups
 
 
 def draw(image: np.ndarray, groups: Dict[str, List[Dict]],
@@ -106,7 +134,8 @@ def draw(image: np.ndarray, groups: Dict[str, List[Dict]],
             fig, axes = plt.subplots(1, len(cols) + 1,
                                      figsize=(2.6 * (len(cols) + 1), 2.6))
             axes[0].imshow(rgb)
-            axes[0].set_title(f'{group}level {level}', fontsize=8)
+            axes[0].set_title(group if len(rows) == 1 and group else
+                              f'{group}level {level}', fontsize=8)
             for ax, (name, m) in zip(axes[1:], cols):
                 m = reduce_channels(m[0], 'abs' if m.shape[1] == 1 else
                                     reduce)[None, None]
@@ -122,7 +151,9 @@ def draw(image: np.ndarray, groups: Dict[str, List[Dict]],
             fig.canvas.draw()
             array = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
             plt.close(fig)
-            out.append((f'{group}level {level}'.strip(), array))
+            title = group if len(rows) == 1 and group else \
+                f'{group}level {level}'
+            out.append((title.strip(), array))
     return out
 
 

@@ -127,28 +127,35 @@ def test_ksanc_attention_tool_draws_teacher_and_student(
             0, 255, (3, 32, 32), dtype=torch.uint8))) == 3
 
 
-@pytest.mark.parametrize('method', ['KSANC', 'AFD'])
+@pytest.mark.parametrize('method', ['KSANC', 'AFD', 'MBAKT'])
 def test_visualize_distill_draws_every_level(method, distiller_cfg, tmp_path):
     """One PNG per image and distilled level: KSANC on a classifier from a
     checkpoint (teacher, student, adapted, difference, both attention
     maps), AFD on detectors with ``--before`` (each network against its
-    source, with the discriminator's scores); the panels differ."""
+    source, with the discriminator's scores), MB-AKT on a detector (each
+    branch: the deepest map, its stage, its feature, the difference, the
+    discriminator's scores of main and branch outputs); the panels differ.
+    """
     import mmcv
     import numpy as np
+    from ..conftest import DETECTORS
     from ..test_models.test_afd import afd
     kind = 'cifar_resnet' if method == 'KSANC' else 'retinanet'
-    model_cfg = distiller_cfg(kind, type='KSANC') if method == 'KSANC' \
-        else afd(kind)
+    model_cfg = {'KSANC': lambda: distiller_cfg(kind, type='KSANC'),
+                 'AFD': lambda: afd(kind),
+                 'MBAKT': lambda: dict(type='MBAKT', student=DETECTORS[kind](),
+                                       probe_size=128)}[method]()
     model, config, ckpt, image = drawing_inputs(model_cfg, kind, tmp_path)
-    extra = [ckpt] if method == 'KSANC' else ['--before', '--reduce', 'pca']
+    extra = [ckpt] if method != 'AFD' else ['--before', '--reduce', 'pca']
     proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
                         'visualize_distill.py'), config, *extra, image,
                '--out', str(tmp_path / 'out'), '--size', '64')
     assert proc.returncode == 0, proc.stderr[-3000:]
     pngs = sorted((tmp_path / 'out').glob('img_*.png'))
     panels = 7  # the image and 6 maps (KSANC: attention instead of D)
-    levels = len(model.level_pairs) if method == 'KSANC' else sum(
-        len(p) for p in model.levels)
+    levels = {'KSANC': lambda: len(model.level_pairs),
+              'AFD': lambda: sum(len(p) for p in model.levels),
+              'MBAKT': lambda: len(model.branches)}[method]()
     assert len(pngs) == levels, pngs
     png = mmcv.imread(str(pngs[0]))
     assert png.shape == (260, 260 * panels, 3)

@@ -4,15 +4,17 @@
         IMAGE [IMAGE ...] [--out DIR] [--size 256] [--reduce abs|pca] \
         [--before]
 
-CONFIG is the distillation config (its teacher_ckpt must exist here, or
-the run has no teacher: AFD/DML), CHECKPOINT a checkpoint of that run
+CONFIG is the distillation config (its teacher_ckpt must exist here, if
+it has a teacher), CHECKPOINT a checkpoint of that run
 (``epoch_N.pth``; without it, or with ``--before``, the untrained student,
 adapters and discriminators are drawn). For each image and distilled level,
 ``DIR/<image>_<level>.png``: the image; the teacher's map, the student's,
 the T2S-adapted student map and their difference; the discriminator's
 patch scores for both; KSANC's attention maps. AFD/DML draw each network
-against its source network. Maps are channel-reduced by mean absolute
-activation (``--reduce abs``) or their first principal component (``pca``).
+against its source network, MB-AKT/BYOT each branch against the deepest
+map (no teacher: the run has none). Maps are channel-reduced by mean
+absolute activation (``--reduce abs``) or their first principal component
+(``pca``).
 """
 import os
 import os.path as osp
