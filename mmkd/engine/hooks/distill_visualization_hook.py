@@ -1,6 +1,7 @@
 import torch
 from mmengine.hooks import Hook
 
+from mmkd.models.distillers.utils import check_count
 from mmkd.registry import HOOKS
 from .random_state_hook import kept_random_state
 from .utils import distiller_of
@@ -23,9 +24,8 @@ class DistillVisualizationHook(Hook):
 
     def __init__(self, num_images: int = 2, interval: int = 1,
                  reduce: str = 'abs') -> None:
-        if not isinstance(num_images, int) or num_images < 1:
-            raise ValueError(f'num_images must be an int >= 1, got '
-                             f'{num_images!r}')
+        check_count(num_images, 'num_images')
+        check_count(interval, 'interval')
         if reduce not in ('abs', 'pca'):
             raise ValueError(f"reduce must be 'abs' or 'pca', got {reduce!r}")
         self.num_images, self.interval, self.reduce = \

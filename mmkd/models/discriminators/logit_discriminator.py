@@ -2,8 +2,19 @@ from typing import List, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmkd.registry import MODELS
 from mmengine.model import BaseModule
+
+
+def class_loss(scores: torch.Tensor, t_rows: torch.Tensor,
+               sigmoid: bool) -> torch.Tensor:
+    """``L_cls``: the discriminator's class scores of a row against the
+    teacher's class distribution of that row (sigmoid or softmax)."""
+    t_rows = t_rows.detach()
+    if sigmoid:
+        return F.binary_cross_entropy_with_logits(scores, t_rows.sigmoid())
+    return -(t_rows.softmax(-1) * scores.log_softmax(-1)).sum(-1).mean()
 
 
 @MODELS.register_module()
@@ -40,3 +51,7 @@ class LogitDiscriminator(BaseModule):
     def weights(self) -> List[torch.Tensor]:
         """The linear layers' weights, which ``L_reg`` penalises."""
         return [m.weight for m in self.layers if isinstance(m, nn.Linear)]
+
+    def penalty(self) -> torch.Tensor:
+        """``L_reg``'s weight term: L1 + L2 of :meth:`weights`."""
+        return sum(w.abs().sum() + w.pow(2).sum() for w in self.weights())

@@ -12,7 +12,7 @@ from mmengine.optim import OptimWrapperDict
 
 from ..teacher import (build_teacher, load_teacher_weights,
                        on_this_machine)
-from .utils import (build_model, model_cfg, signature_default,
+from .utils import (build_model, check_count, model_cfg, signature_default,
                     with_defaults)
 
 # What a component given without 'type' is merged over when the
@@ -189,11 +189,7 @@ class BaseDistiller(BaseModel):
                  max_nonfinite_skips: int = 10,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if (isinstance(max_nonfinite_skips, bool)
-                or not isinstance(max_nonfinite_skips, int)
-                or max_nonfinite_skips < 1):
-            raise ValueError('max_nonfinite_skips must be an int >= 1, got '
-                             f'{max_nonfinite_skips!r}')
+        check_count(max_nonfinite_skips, 'max_nonfinite_skips')
         if not isinstance(student, nn.Module):
             student = model_cfg(student, 'student')
             if data_preprocessor is not None:

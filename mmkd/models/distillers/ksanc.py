@@ -14,12 +14,13 @@ by a weight penalty and by student rows treated as real.
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
 
 from mmkd import registry
+from ..discriminators.logit_discriminator import class_loss
 from .base_distiller import Update, check_gan, frozen, unwrap
 from .ktan import KTAN
 from .teacher_distiller import TeacherDistiller, pair_levels
+from .utils import check_count
 
 
 @registry.MODELS.register_module()
@@ -69,12 +70,8 @@ class KSANC(KTAN):
                          adv_warmup_iters=adv_warmup_iters,
                          attention=attention, loss_squeeze=loss_squeeze,
                          **kwargs)
-        if isinstance(disc_rows, bool) or not isinstance(disc_rows, int) \
-                or disc_rows < 1:
-            raise ValueError(f'disc_rows must be an int >= 1, got '
-                             f'{disc_rows!r}')
         self.d_reg, self.fake_as_real = float(d_reg), float(fake_as_real)
-        self.disc_rows = disc_rows
+        self.disc_rows = check_count(disc_rows, 'disc_rows')
 
     def build_method(self, cfgs: dict) -> None:
         attention, disc = cfgs.pop('attention'), cfgs.pop('discriminator')
@@ -111,14 +108,6 @@ class KSANC(KTAN):
             names += ['loss_adv', 'loss_cls']
         return names
 
-    def class_loss(self, scores, t_rows) -> torch.Tensor:
-        """``L_cls``: the discriminator's class scores of a row against the
-        teacher's class distribution of that row."""
-        t_rows = t_rows.detach()
-        if self.loss_kd.use_sigmoid:
-            return F.binary_cross_entropy_with_logits(scores, t_rows.sigmoid())
-        return -(t_rows.softmax(-1) * scores.log_softmax(-1)).sum(-1).mean()
-
     def distill_losses(self, state, records, t_out) -> dict:
         pairs = self.task.logit_pairs(records, t_out)
         s_rows, t_rows = (torch.cat(rows) for rows in zip(*pairs))
@@ -141,7 +130,7 @@ class KSANC(KTAN):
             scale = self.adv_weight_scale()
             losses['distill.loss_adv'] = scale * self.loss_gan(fake[:, :1])
             losses['distill.loss_cls'] = scale * self.loss_gan.loss_weight * \
-                self.class_loss(fake[:, 1:], t_rows)
+                class_loss(fake[:, 1:], t_rows, self.loss_kd.use_sigmoid)
         return losses
 
     def ksanc_disc_loss(self, state) -> Dict[str, torch.Tensor]:
@@ -150,10 +139,9 @@ class KSANC(KTAN):
         s_rows, t_rows = state['rows']
         real, fake = self.discriminator([t_rows, s_rows.detach()])
         gan = self.loss_gan.discriminator_loss(real[:, :1], fake[:, :1])
-        cls = self.class_loss(torch.cat([real[:, 1:], fake[:, 1:]]),
-                              torch.cat([t_rows, t_rows]))
-        reg = self.d_reg * sum(w.abs().sum() + w.pow(2).sum()
-                               for w in unwrap(self.discriminator).weights())
+        cls = class_loss(torch.cat([real[:, 1:], fake[:, 1:]]),
+                         torch.cat([t_rows, t_rows]), self.loss_kd.use_sigmoid)
+        reg = self.d_reg * unwrap(self.discriminator).penalty()
         as_real = self.fake_as_real * self.loss_gan.real_loss(fake[:, :1])
         return {'disc.loss_d': gan + cls + reg + as_real,
                 'disc.score_real': real[:, 0].mean().detach(),

@@ -13,6 +13,13 @@ from mmkd.registry import MODELS
 TOOLBOXES = ('mmdet', 'mmpretrain')
 
 
+def check_count(value, name: str) -> int:
+    """``value`` if it is an int >= 1, else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f'{name} must be an int >= 1, got {value!r}')
+    return value
+
+
 def toolbox_registry(scope: str):
     """The MODELS registry of an OpenMMLab toolbox, its models registered
     (None when the toolbox is not installed)."""
