@@ -130,12 +130,13 @@ def draw(image: np.ndarray, groups: Dict[str, List[Dict]],
     out = []
     for group, rows in groups.items():
         for level, row in enumerate(rows):
+            title = (group if len(rows) == 1 and group else
+                     f'{group}level {level}').strip()
             cols = [(k, v) for k, v in row.items() if v is not None]
             fig, axes = plt.subplots(1, len(cols) + 1,
                                      figsize=(2.6 * (len(cols) + 1), 2.6))
             axes[0].imshow(rgb)
-            axes[0].set_title(group if len(rows) == 1 and group else
-                              f'{group}level {level}', fontsize=8)
+            axes[0].set_title(title, fontsize=8)
             for ax, (name, m) in zip(axes[1:], cols):
                 m = reduce_channels(m[0], 'abs' if m.shape[1] == 1 else
                                     reduce)[None, None]
@@ -151,9 +152,7 @@ def draw(image: np.ndarray, groups: Dict[str, List[Dict]],
             fig.canvas.draw()
             array = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
             plt.close(fig)
-            title = group if len(rows) == 1 and group else \
-                f'{group}level {level}'
-            out.append((title.strip(), array))
+            out.append((title, array))
     return out
 
 

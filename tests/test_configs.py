@@ -76,3 +76,25 @@ def test_metafile_lists_every_config_of_its_folder(path):
         for result in m.get('Results', []):
             assert all(isinstance(v, (int, float))
                        for v in result['Metrics'].values())
+
+
+@pytest.mark.parametrize('student,visualizer', [
+    ('mmdet::retinanet/retinanet_r18_fpn_1x_coco.py', 'DetLocalVisualizer'),
+    ('mmpretrain::resnet/resnet18_8xb32_in1k.py', 'UniversalVisualizer')])
+def test_tensorboard_base_as_the_readme_uses_it(student, visualizer,
+                                                tmp_path):
+    """The README's recipe over a toolbox's own config: the student's
+    visualizer keeps its type and gets the TensorBoard backend, and the
+    picture hook is on."""
+    base = osp.join(ROOT, 'configs', '_base_')
+    (tmp_path / 'mine.py').write_text(
+        f"_base_ = ['{student}', '{base}/distill_runtime.py',\n"
+        f"          '{base}/tensorboard.py']\n"
+        'visualizer = dict(vis_backends=_base_.tensorboard_vis_backends)\n'
+        'custom_hooks = [_base_.distill_visualization_hook]\n')
+    cfg = Config.fromfile(str(tmp_path / 'mine.py'))
+    assert cfg.visualizer.type == visualizer
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == [
+        'LocalVisBackend', 'TensorboardVisBackend']
+    assert [h['type'] for h in cfg.custom_hooks] == [
+        'DistillVisualizationHook']

@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 
 import mmkd  # noqa: F401
-from mmkd.models.distillers.teacher_distiller import resized
-from mmkd.visualization import (drawing_parser, load_for_drawing,
-                                parse_drawing_args, read_image)
+from mmkd.visualization import (distill_maps, drawing_parser,
+                                load_for_drawing, parse_drawing_args,
+                                read_image)
 
 
 def parse_args():
@@ -31,21 +31,12 @@ def parse_args():
 def attention_maps(model, image):
     """Per distilled level, the teacher's and the student's attention,
     resized to the image ``(H, W)``."""
-    data = model.data_preprocessor(dict(inputs=[image]), False)
-    x, task = data['inputs'], model.task
-    t_maps = task.maps(model.teacher, x)
-    s_maps = task.maps(model.student, x)
-    t_maps = [t_maps[j] for _, j in model.level_pairs]
-    s_maps, sizes = [s_maps[i] for i, _ in model.level_pairs], [
-        t.shape[-2:] for t in t_maps]
-    # lifted as in training; without an adapter (equal widths) resized
-    s_maps = resized(s_maps, sizes) if model.adapter is None else \
-        model.adapter(s_maps, sizes)
-    out = model.attention(t_maps, s_maps)
+    inputs = model.data_preprocessor(dict(inputs=[image]), False)['inputs']
     size = image.shape[-2:]
-    up = [[F.interpolate(m, size=size, mode='bilinear')[0, 0] for m in ms]
-          for ms in (out['t_masks'], out['s_masks'])]
-    return list(zip(*up))
+    return [tuple(F.interpolate(row[f'{who} attention M'], size=size,
+                                mode='bilinear')[0, 0]
+                  for who in ('teacher', 'student'))
+            for row in distill_maps(model, inputs)['']]
 
 
 def draw(image, maps, path):

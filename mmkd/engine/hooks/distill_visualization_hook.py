@@ -14,7 +14,8 @@ class DistillVisualizationHook(Hook):
     distilled level the teacher's map, the student's, the adapted student
     map, their difference, the discriminator's patch scores and KSANC's
     attention (:mod:`mmkd.visualization`), written through the runner's
-    visualizer as ``distill_img<i>_<level>``: to ``vis_data/vis_image`` with
+    visualizer as ``distill_img<i>_<level>`` at the training iteration
+    (epoch- and iteration-based loops alike): to ``vis_data/vis_image`` with
     ``LocalVisBackend``, to TensorBoard's images with
     ``TensorboardVisBackend`` (``configs/_base_/tensorboard.py``).
 
@@ -49,4 +50,4 @@ class DistillVisualizationHook(Hook):
                                          self.reduce):
                     runner.visualizer.add_image(
                         f"distill_img{i}_{title.replace(' ', '_')}", array,
-                        step=runner.epoch)
+                        step=runner.iter)
