@@ -63,6 +63,65 @@ def test_attention_is_trained_by_the_task_not_by_the_student(
     assert all(p.grad is not None for p in model.attention.parameters())
 
 
+@pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
+def test_linear_lift_of_descriptors_is_the_lift_of_maps(
+        kind, distiller_cfg):
+    """The default (linear) adapter lifts the squeezed descriptors, not
+    the maps: the same losses and gradients as lifting the maps."""
+    from ..conftest import batch_for
+    model = MODELS.build(ksanc(distiller_cfg, kind))
+    assert model.adapter.linear and model.lift() is not None
+    data = model.data_preprocessor(batch_for(kind), True)
+    results = []
+    for lift_maps in (False, True):
+        if lift_maps:  # the adapter on the maps, as for any other adapter
+            model.lift = lambda: None
+        model.zero_grad()
+        torch.manual_seed(0)
+        losses = model(data['inputs'], data['data_samples'], mode='loss')
+        losses['distill.loss_squeeze'].backward()
+        results.append((losses['distill.loss_squeeze'].detach(), [
+            p.grad.clone() for p in model.adapter.parameters()]))
+    (folded, g1), (lifted, g2) = results
+    assert torch.allclose(folded, lifted, rtol=1e-4)
+    assert all(torch.allclose(a, b, rtol=1e-3, atol=1e-7)
+               for a, b in zip(g1, g2))
+
+
+def test_squeeze_gradients():
+    from mmkd.models.adapters.task_attention import Squeeze
+    x = torch.randn(3, 5, 4, 2, dtype=torch.double, requires_grad=True)
+    w = torch.randn(5, dtype=torch.double, requires_grad=True)
+    shift = torch.randn(3, 1, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(Squeeze.apply, (x, w, shift))
+    assert torch.autograd.gradcheck(Squeeze.apply, (x, w, None))
+
+
+def test_squeeze_in_half_precision():
+    """As under mixed precision: a float16 map, float32 weights; results
+    and gradients in their own dtypes, close to float32's."""
+    from mmkd.models.adapters.task_attention import Squeeze
+    x, w = torch.randn(4, 8, 6, 6), torch.randn(8, requires_grad=True)
+    results = []
+    for dtype in (torch.float32, torch.float16):
+        xi = x.to(dtype).detach().requires_grad_()
+        w.grad = None
+        g, m = Squeeze.apply(xi, w, None)
+        (g.float() ** 2).sum().backward()
+        assert g.dtype == xi.grad.dtype == dtype and m.dtype == w.grad.dtype
+        results.append([g.float(), xi.grad.float(), w.grad.clone()])
+    for a, b in zip(*results):
+        assert (a - b).abs().max() <= 1e-2 * a.abs().max()
+
+
+def test_error_descriptors_through_an_adapter_with_norm(distiller_cfg):
+    model = MODELS.build(ksanc(distiller_cfg, adapter=dict(
+        type='T2SAdapter', norm_cfg=dict(type='BN'))))
+    assert model.lift() is None  # maps lifted as for any adapter
+    with pytest.raises(ValueError, match='Only a linear T2SAdapter'):
+        model.adapter([torch.randn(2, c) for c in model.s_channels])
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
 def test_resumed_run_logs_the_same_losses(kind, distiller_cfg,

@@ -42,11 +42,15 @@ def test_export_refuses_plain_checkpoint(tmp_path):
         export_student(str(src), str(tmp_path / 'out.pth'))
 
 
-def test_benchmark_prints_ratio():
+@pytest.mark.parametrize('keep', [False, True])
+def test_benchmark_prints_ratio(keep):
     proc = run('tools/analysis_tools/benchmark_distill.py', KTAN_DEMO,
-               '--img-size', '64', '--rounds', '1', '--random-teacher')
+               '--img-size', '64', '--rounds', '1', '--random-teacher',
+               *(['--keep-memory'] if keep else []))
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result['keep_memory'] is keep
+    assert set(result['page_faults']) >= {'student_step', 'distill_step'}
     for key in ('student_step', 'teacher_feat', 'both', 'distill_step',
                 'ratio', 'ratio_with_head', 'ratio_both', 'peak_rss_mb'):
         assert result[key] > 0, key

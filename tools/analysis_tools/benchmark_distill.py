@@ -20,8 +20,17 @@ distiller's order and memory traffic; its median is less noisy than a sum
 of two medians), and ``ratio_paired``, the median over rounds of each
 round's ``distill_step / both`` (the two are timed next to each other, so
 a slow spell of the machine cancels out of each round's ratio).
+``page_faults`` gives each part's median count of minor page faults.
+
+On CPU, glibc hands freed memory back to the system and page-faults it in
+again, and which part pays for that depends on what ran before it as much
+as on its own work: one run's ratio moves by several percent with it.
+``--keep-memory`` keeps freed memory in the process (glibc's ``mallopt``)
+for every part alike, so each is timed for its own work.
 """
 import argparse
+import ctypes
+import ctypes.util
 import copy
 import json
 import os
@@ -52,6 +61,11 @@ def parse_args():
         help='cpu (default) or cuda; on cuda every part is timed to the '
         'end of its kernels')
     parser.add_argument(
+        '--keep-memory',
+        action='store_true',
+        help='keep freed memory in the process (glibc), so that no part '
+        'pays page faults for memory that another part freed')
+    parser.add_argument(
         '--random-teacher',
         action='store_true',
         help='use randomly initialised teacher weights (timing does not '
@@ -80,6 +94,21 @@ def zero_learning_rates(wrapper) -> None:
     for w in wrappers:
         for group in w.optimizer.param_groups:
             group['lr'] = 0.0
+
+
+def keep_freed_memory() -> None:
+    """glibc: neither trim the heap nor map large blocks on their own
+    (``M_TRIM_THRESHOLD``, ``M_MMAP_THRESHOLD``): freed memory is reused
+    without page faults."""
+    libc = ctypes.CDLL(ctypes.util.find_library('c'))
+    mallopt = getattr(libc, 'mallopt', None)
+    if mallopt is None or not (mallopt(-1, 1 << 31) and
+                               mallopt(-3, 32 << 20)):
+        raise SystemExit('--keep-memory needs glibc\'s mallopt')
+
+
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def finite(log: dict) -> dict:
@@ -114,6 +143,8 @@ def make_batch(student, batch_size, size):
 
 def main():
     args = parse_args()
+    if args.keep_memory:
+        keep_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
@@ -172,11 +203,14 @@ def main():
         distill_step=lambda: finite(model.train_step(copy.deepcopy(batch),
                                                      optim)))
     times = {k: [] for k in parts}
+    faults = {k: [] for k in parts}
     for r in range(args.rounds + 1):
         for name, fn in parts.items():
+            before = minor_faults()
             t = timed(fn, args.device)
             if r > 0:  # round 0 warms up
                 times[name].append(t)
+                faults[name].append(minor_faults() - before)
         print(f'round {r}: ' + ', '.join(
             f'{k} {v[-1]:.3f}s' for k, v in times.items() if v),
               flush=True)
@@ -201,6 +235,8 @@ def main():
         ratio_both=round(med['distill_step'] / med['both'], 4),
         ratio_paired=round(statistics.median(
             d / b for d, b in zip(times['distill_step'], times['both'])), 4),
+        keep_memory=args.keep_memory,
+        page_faults={k: statistics.median(v) for k, v in faults.items()},
         peak_rss_mb=round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     if args.device.startswith('cuda'):

@@ -46,12 +46,24 @@ class T2SAdapter(BaseModule):
                 norm_cfg=norm_cfg,
                 act_cfg=None)
             for c_in, c_out in zip(in_channels, out_channels))
+        self.linear = kernel_size == 1 and norm_cfg is None
+
+    def linear_weights(self) -> Optional[List[torch.Tensor]]:
+        """Each level's ``(C_out, C_in)`` matrix when every level is a
+        linear map of channels (a 1x1 conv without norm), else None: such
+        an adapter commutes with a weighted sum over locations, so a method
+        may apply it to descriptors (``(N, C_s)`` through :meth:`forward`)
+        instead of to whole maps."""
+        if not self.linear:
+            return None
+        return [layer.conv.weight.flatten(1) for layer in self.layers]
 
     def forward(self,
                 feats: Sequence[torch.Tensor],
                 sizes: Optional[Sequence[Tuple[int, int]]] = None
                 ) -> List[torch.Tensor]:
-        """Map student levels ``(N, C_s, H, W)`` to ``(N, C_t, H_t, W_t)``.
+        """Map student levels ``(N, C_s, H, W)`` to ``(N, C_t, H_t, W_t)``
+        (descriptors ``(N, C_s)`` to ``(N, C_t)`` if :meth:`linear_weights`).
 
         Args:
             feats: Student feature maps, one per adapted level.
@@ -59,6 +71,13 @@ class T2SAdapter(BaseModule):
         """
         outs = []
         for i, (layer, x) in enumerate(zip(self.layers, feats)):
+            if x.dim() == 2:
+                if not self.linear:
+                    raise ValueError('Only a linear T2SAdapter (kernel_size'
+                                     '=1, norm_cfg=None) maps descriptors')
+                outs.append(F.linear(x, layer.conv.weight.flatten(1),
+                                     layer.conv.bias))
+                continue
             x = layer(x)
             if sizes is not None and tuple(x.shape[-2:]) != tuple(sizes[i]):
                 x = F.interpolate(

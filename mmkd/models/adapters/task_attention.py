@@ -1,10 +1,57 @@
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmkd.registry import MODELS
 from mmengine.model import BaseModule
+
+
+class Squeeze(torch.autograd.Function):
+    """``(g, M)`` of a map ``x`` (N, C, H, W) for score weights ``w`` (C)
+    and a per-image score term ``shift`` (N, 1) or None: ``M =
+    softmax_xy(w . x + shift)``, ``g = sum_xy M * x``. Forward and
+    backward read ``x`` as batched matrix-vector products, without the
+    transposed copies autograd makes of it (KSANC's squeeze runs on the
+    largest maps of both models every iteration). Products in ``x``'s
+    dtype, the softmax in at least float32 (mixed precision too)."""
+
+    @staticmethod
+    def forward(ctx, x, w, shift):
+        n, c = x.shape[:2]
+        flat = x.flatten(2)
+        w = w.to(flat.dtype)
+        s = torch.bmm(w.view(1, 1, c).expand(n, 1, c), flat)[:, 0]
+        s = s.to(torch.promote_types(s.dtype, torch.float32))
+        m = (s if shift is None else s + shift).softmax(1)
+        ctx.save_for_backward(flat, w, m)
+        ctx.shape = x.shape
+        return Squeeze.weigh(m, flat), m.view(n, 1, *x.shape[2:])
+
+    @staticmethod
+    def weigh(v: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+        """``sum_l v[n, l] * flat[n, :, l]`` (N, C): as row vectors times
+        the transposed map, which BLAS runs an order of magnitude faster
+        than the map times a column vector."""
+        return torch.bmm(v.to(flat.dtype).unsqueeze(1),
+                         flat.transpose(1, 2))[:, 0]
+
+    @staticmethod
+    def backward(ctx, dg, dm):
+        flat, w, m = ctx.saved_tensors
+        (n, c), dg = flat.shape[:2], dg.to(flat.dtype)
+        dm = torch.bmm(dg.unsqueeze(1), flat)[:, 0].to(m.dtype) + \
+            dm.flatten(1)
+        ds = m * (dm - (m * dm).sum(1, keepdim=True))  # softmax backward
+        dx = dw = None
+        if ctx.needs_input_grad[0]:  # dg (x) M + w (x) ds, in one product
+            dx = torch.bmm(torch.stack([dg, w.expand(n, c)], 2),
+                           torch.stack([m, ds], 1).to(flat.dtype))
+            dx = dx.view(ctx.shape)
+        if ctx.needs_input_grad[1]:
+            dw = Squeeze.weigh(ds, flat).sum(0).view(-1)
+        return dx, dw, ds.sum(1, keepdim=True) if ctx.needs_input_grad[
+            2] else None
 
 
 @MODELS.register_module()
@@ -25,6 +72,13 @@ class TaskAttention(BaseModule):
     the teacher's squeezed knowledge and cannot move the attention to where
     the two already agree.
 
+    A linear lift (``W``: a 1x1 conv without norm) commutes with the
+    squeeze: the student's lifted map ``W L + b`` scores as ``(w W) . L``
+    plus one constant per image, and squeezes to ``W g + b``. So the
+    student's maps may be given unlifted, with ``s_lift`` (one ``W`` per
+    map): the masks are those of the lifted maps, the lifted map itself
+    (N, C_t, H, W) is never computed, and the caller lifts the descriptors.
+
     Args:
         in_channels (Sequence[int]): Channels of each map (the teacher's);
             inferred by the distiller.
@@ -39,29 +93,41 @@ class TaskAttention(BaseModule):
         self.score = nn.ModuleList(nn.Conv2d(c, 1, 1) for c in in_channels)
         self.classifier = nn.Linear(sum(in_channels), num_classes)
 
-    def squeeze(self, maps: Sequence[torch.Tensor], detach: bool = False
+    def squeeze(self, maps: Sequence[torch.Tensor], student: bool = False,
+                lift: Optional[Sequence[torch.Tensor]] = None
                 ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         """Descriptors ``g`` (N, C) and attention maps ``M`` (N, 1, H, W)
-        of ``maps``; ``detach``: through weights that get no gradient."""
-        glob = maps[-1].mean((2, 3))
+        of ``maps``. ``student``: through weights that get no gradient,
+        without the per-image constants (see ``shift``); ``lift``: the
+        student's maps are unlifted, ``g`` is of their widths."""
         descs, masks = [], []
-        for proj, score, x in zip(self.project, self.score, maps):
-            w = [proj.weight, proj.bias, score.weight, score.bias]
-            w = [p.detach() for p in w] if detach else w
-            # conv(x + proj(glob)) = conv(x) + one score per image: the
-            # broadcast sum (N, C, H, W) is never materialised
-            shift = F.linear(F.linear(glob, w[0], w[1]), w[2].flatten(1),
-                             w[3])
-            flat = x.flatten(2)  # (N, C, HW): the 1x1 conv as a matmul
-            m = (torch.matmul(w[2].view(1, -1), flat)[:, 0] + shift).softmax(1)
-            descs.append(torch.bmm(flat, m.unsqueeze(2))[..., 0])
-            masks.append(m.view(x.shape[0], 1, *x.shape[2:]))
+        for i, (score, x) in enumerate(zip(self.score, maps)):
+            w = score.weight.view(1, -1)
+            if student:
+                w = w.detach()
+                w = w if lift is None else w @ lift[i]
+            g, m = Squeeze.apply(x, w.view(-1), None if student else
+                                 self.shift(i, maps[-1]))
+            descs.append(g)
+            masks.append(m)
         return descs, masks
 
+    def shift(self, i: int, deepest: torch.Tensor) -> torch.Tensor:
+        """The score's per-image part, (N, 1): the scoring conv of the
+        projected global descriptor (the paper's broadcast sum is never
+        materialised) plus the conv's bias. It adds the same value to every
+        location, which the spatial softmax removes: ``M`` does not depend
+        on it. The teacher's side computes it, as the paper specifies; the
+        student's, whose masks are the same without it, leaves it out."""
+        score = self.score[i]
+        glob = self.project[i](deepest.mean((2, 3)))
+        return F.linear(glob, score.weight.flatten(1), score.bias)
+
     def forward(self, t_maps: Sequence[torch.Tensor],
-                s_maps: Sequence[torch.Tensor]) -> dict:
+                s_maps: Sequence[torch.Tensor],
+                s_lift: Optional[Sequence[torch.Tensor]] = None) -> dict:
         t_desc, t_masks = self.squeeze(t_maps)
-        s_desc, s_masks = self.squeeze(s_maps, detach=True)
+        s_desc, s_masks = self.squeeze(s_maps, student=True, lift=s_lift)
         return dict(t_desc=t_desc, s_desc=s_desc, t_masks=t_masks,
                     s_masks=s_masks,
                     aux_logits=self.classifier(torch.cat(t_desc, 1)))

@@ -1,15 +1,8 @@
 """KSANC: Knowledge Squeezed Adversarial Network Compression (Shu, Li et
 al., AAAI 2020, https://arxiv.org/abs/1904.05100), for detectors and
-classifiers. What the paper fixes and what mmkd decided:
-configs/ksanc/README.md. Student loss::
-
-    task + l1 * ||z_s - z_t||^2 + l2 * (L_gan + L_cls)
-         + l3 * sum_i ||g_s^i - g_t^i||^2
-
-``g^i``: stage i squeezed by task-driven attention (``TaskAttention``),
-the last three matched stages / FPN levels; the discriminator judges
-logits (``LogitDiscriminator``: real/fake plus class scores), regularised
-by a weight penalty and by student rows treated as real.
+classifiers: logits matched (``l1``) and judged by a class-aware
+discriminator (``l2``), stages squeezed by task-driven attention (``l3``).
+What the paper fixes and what mmkd decided: configs/ksanc/README.md.
 """
 from typing import Dict, List, Optional
 
@@ -29,6 +22,8 @@ class KSANC(KTAN):
     ``l1``, ``loss_gan``'s weight is ``l2``), plus:
 
     Args:
+        adapter (dict, optional): The lift to the teacher's widths; linear
+            by default (a 1x1 conv without norm), which lifts descriptors.
         attention (dict): ``TaskAttention``; channels and classes filled in.
         loss_squeeze (dict): Loss between the descriptors (weight ``l3``).
         d_reg (float): Weight of the L1 + L2 penalty on the
@@ -45,7 +40,7 @@ class KSANC(KTAN):
                  teacher,
                  teacher_ckpt: Optional[str] = None,
                  adapter: Optional[dict] = dict(
-                     type='T2SAdapter', kernel_size=1),
+                     type='T2SAdapter', kernel_size=1, norm_cfg=None),
                  attention: Optional[dict] = dict(type='TaskAttention'),
                  loss_squeeze: Optional[dict] = dict(
                      type='FeatureMSELoss', loss_weight=1.0),
@@ -100,13 +95,21 @@ class KSANC(KTAN):
         return [i for i, _ in pair_levels(s_strides, t_strides,
                                           match_levels, self.task)][-3:]
 
+    def lift(self) -> Optional[List[torch.Tensor]]:
+        """A linear adapter's matrices (the default adapter is linear): the
+        student's maps are then squeezed unlifted and their descriptors
+        lifted, the same result without the lifted maps (TaskAttention)."""
+        adapter = None if self.attention is None else unwrap(self.adapter)
+        return adapter.linear_weights() if getattr(
+            adapter, 'linear', False) else None
+
+    def adapt(self, s_maps, t_maps):
+        return s_maps if self.lift() else super().adapt(s_maps, t_maps)
+
     def distill_loss_names(self) -> List[str]:
-        names = ['loss_kd']
-        if self.attention is not None:
-            names += ['loss_squeeze', 'loss_att']
-        if self.discriminator is not None:
-            names += ['loss_adv', 'loss_cls']
-        return names
+        return ['loss_kd'] + ['loss_squeeze', 'loss_att'] * (
+            self.attention is not None) + ['loss_adv', 'loss_cls'] * (
+            self.discriminator is not None)
 
     def distill_losses(self, state, records, t_out) -> dict:
         pairs = self.task.logit_pairs(records, t_out)
@@ -118,10 +121,13 @@ class KSANC(KTAN):
                               for x in (s_rows, t_rows))
         state['rows'] = (s_rows, t_rows)
         if self.attention is not None:
-            att = self.attention(state['t_maps'], state['s_maps'])
+            lift = self.lift()
+            att = self.attention(state['t_maps'], state['s_maps'], lift)
+            s_desc = att['s_desc'] if lift is None else self.adapter(
+                att['s_desc'])
             losses['distill.loss_squeeze'] = sum(
                 self.loss_squeeze(s, t.detach())
-                for s, t in zip(att['s_desc'], att['t_desc']))
+                for s, t in zip(s_desc, att['t_desc']))
             losses['distill.loss_att'] = self.task.image_loss(
                 att['aux_logits'], state['data_samples'])
         if self.discriminator is not None:

@@ -263,15 +263,24 @@ class TeacherDistiller(BaseDistiller):
             task = self.student(inputs, samples, mode='loss')
             s_maps = self.task.student_maps(records)
             t_maps = [t_out['maps'][j] for _, j in self.level_pairs]
-            s_maps = [s_maps[i] for i, _ in self.level_pairs]
-            if self.adapter is not None:
-                s_maps = self.adapter(s_maps, [t.shape[-2:] for t in t_maps])
-            elif getattr(self.loss_feat, 'same_channels', True):
-                s_maps = resized(s_maps, [t.shape[-2:] for t in t_maps])
+            s_maps = self.adapt([s_maps[i] for i, _ in self.level_pairs],
+                                t_maps)
             state.update(s_maps=s_maps, t_maps=t_maps)
             losses = {f'student.{k}': v for k, v in task.items()}
             losses.update(self.distill_losses(state, records, t_out))
         return losses
+
+    def adapt(self, s_maps: List[torch.Tensor],
+              t_maps: List[torch.Tensor]) -> List[torch.Tensor]:
+        """The student's distilled maps as the losses take them: through
+        the T2S adapter, or resized to the teacher's where a loss compares
+        them location by location."""
+        sizes = [t.shape[-2:] for t in t_maps]
+        if self.adapter is not None:
+            return self.adapter(s_maps, sizes)
+        if getattr(self.loss_feat, 'same_channels', True):
+            return resized(s_maps, sizes)
+        return s_maps
 
     def distill_losses(self, state, records, t_out) -> dict:
         """The ``distill.*`` terms."""
