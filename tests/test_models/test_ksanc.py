@@ -66,10 +66,11 @@ def test_attention_is_trained_by_the_task_not_by_the_student(
 @pytest.mark.parametrize('kind', ['cifar_resnet', 'retinanet'])
 def test_linear_lift_of_descriptors_is_the_lift_of_maps(
         kind, distiller_cfg):
-    """The default (linear) adapter lifts the squeezed descriptors, not
-    the maps: the same losses and gradients as lifting the maps."""
+    """A linear adapter lifts the squeezed descriptors, not the maps:
+    the same losses and gradients as lifting the maps."""
     from ..conftest import batch_for
-    model = MODELS.build(ksanc(distiller_cfg, kind))
+    model = MODELS.build(ksanc(distiller_cfg, kind, adapter=dict(
+        type='T2SAdapter', norm_cfg=None)))
     assert model.adapter.linear and model.lift() is not None
     data = model.data_preprocessor(batch_for(kind), True)
     results = []
@@ -115,8 +116,7 @@ def test_squeeze_in_half_precision():
 
 
 def test_error_descriptors_through_an_adapter_with_norm(distiller_cfg):
-    model = MODELS.build(ksanc(distiller_cfg, adapter=dict(
-        type='T2SAdapter', norm_cfg=dict(type='BN'))))
+    model = MODELS.build(ksanc(distiller_cfg))  # conv + BN by default
     assert model.lift() is None  # maps lifted as for any adapter
     with pytest.raises(ValueError, match='Only a linear T2SAdapter'):
         model.adapter([torch.randn(2, c) for c in model.s_channels])

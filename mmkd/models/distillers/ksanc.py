@@ -22,8 +22,8 @@ class KSANC(KTAN):
     ``l1``, ``loss_gan``'s weight is ``l2``), plus:
 
     Args:
-        adapter (dict, optional): The lift to the teacher's widths; linear
-            by default (a 1x1 conv without norm), which lifts descriptors.
+        adapter (dict, optional): The lift to the teacher's widths (1x1
+            conv + BN); a linear one (``norm_cfg=None``) lifts descriptors.
         attention (dict): ``TaskAttention``; channels and classes filled in.
         loss_squeeze (dict): Loss between the descriptors (weight ``l3``).
         d_reg (float): Weight of the L1 + L2 penalty on the
@@ -40,7 +40,7 @@ class KSANC(KTAN):
                  teacher,
                  teacher_ckpt: Optional[str] = None,
                  adapter: Optional[dict] = dict(
-                     type='T2SAdapter', kernel_size=1, norm_cfg=None),
+                     type='T2SAdapter', kernel_size=1),
                  attention: Optional[dict] = dict(type='TaskAttention'),
                  loss_squeeze: Optional[dict] = dict(
                      type='FeatureMSELoss', loss_weight=1.0),
@@ -96,9 +96,9 @@ class KSANC(KTAN):
                                           match_levels, self.task)][-3:]
 
     def lift(self) -> Optional[List[torch.Tensor]]:
-        """A linear adapter's matrices (the default adapter is linear): the
-        student's maps are then squeezed unlifted and their descriptors
-        lifted, the same result without the lifted maps (TaskAttention)."""
+        """A linear adapter's matrices (``norm_cfg=None``): the student's
+        maps are then squeezed unlifted and their descriptors lifted, the
+        same result without the lifted maps (TaskAttention)."""
         adapter = None if self.attention is None else unwrap(self.adapter)
         return adapter.linear_weights() if getattr(
             adapter, 'linear', False) else None
