@@ -184,6 +184,23 @@ def test_one_field_overrides(config):
     assert (last.in_features if ksanc_cfg else last.in_channels) == 32
 
 
+def test_linear_lift_by_one_field_override():
+    """The README's ``--cfg-options model.adapter.norm_cfg=None`` on a
+    zoo config gives the linear lift (the rest of the adapter kept)."""
+    import os.path as osp
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmkd.models.distillers.utils import build_model
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(
+        root, 'configs/ksanc/ksanc_resnet56_resnet20_b64-240e_cifar100.py'))
+    cfg.merge_from_dict({'model.adapter.norm_cfg': None,
+                         'model.teacher_ckpt': None})
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = build_model(cfg.model)
+    assert model.adapter.linear and len(model.lift()) == 3
+
+
 @pytest.mark.parametrize('disc_rows', [0, 1.5, True])
 def test_error_disc_rows(disc_rows, distiller_cfg):
     with pytest.raises(ValueError, match='disc_rows must be an int >= 1'):
