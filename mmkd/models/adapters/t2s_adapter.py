@@ -19,6 +19,11 @@ class T2SAdapter(BaseModule):
     bilinearly. Channels are never written in configs: the distiller infers
     ``in_channels`` and ``out_channels`` from the built models.
 
+    A 1x1 adapter with BN or no norm (``foldable``) is, for given maps, a
+    map of channels ``A x + b``: ``forward(feats, affine=True)`` returns it,
+    so a method that only needs weighted sums over locations (KSANC's
+    squeeze) lifts the sums instead of the maps. ``linear``: no norm either.
+
     Args:
         in_channels (Sequence[int]): Student channels per level.
         out_channels (Sequence[int]): Teacher channels per level.
@@ -47,40 +52,101 @@ class T2SAdapter(BaseModule):
                 act_cfg=None)
             for c_in, c_out in zip(in_channels, out_channels))
         self.linear = kernel_size == 1 and norm_cfg is None
-
-    def linear_weights(self) -> Optional[List[torch.Tensor]]:
-        """Each level's ``(C_out, C_in)`` matrix when every level is a
-        linear map of channels (a 1x1 conv without norm), else None: such
-        an adapter commutes with a weighted sum over locations, so a method
-        may apply it to descriptors (``(N, C_s)`` through :meth:`forward`)
-        instead of to whole maps."""
-        if not self.linear:
-            return None
-        return [layer.conv.weight.flatten(1) for layer in self.layers]
+        self.foldable = kernel_size == 1 and all(
+            type(layer.norm) is nn.BatchNorm2d for layer in self.layers
+            if layer.with_norm)
 
     def forward(self,
                 feats: Sequence[torch.Tensor],
-                sizes: Optional[Sequence[Tuple[int, int]]] = None
-                ) -> List[torch.Tensor]:
-        """Map student levels ``(N, C_s, H, W)`` to ``(N, C_t, H_t, W_t)``
-        (descriptors ``(N, C_s)`` to ``(N, C_t)`` if :meth:`linear_weights`).
+                sizes: Optional[Sequence[Tuple[int, int]]] = None,
+                affine: bool = False) -> List:
+        """Map student levels ``(N, C_s, H, W)`` to ``(N, C_t, H_t, W_t)``.
 
         Args:
             feats: Student feature maps, one per adapted level.
             sizes: Target ``(H_t, W_t)`` per level; None keeps the size.
+            affine: Return each level's ``(A, b)`` instead, the map of
+                channels ``A x + b`` that this adapter applies to ``feats``
+                at their own size (see :func:`fold`); only if ``foldable``.
         """
+        if affine:
+            if not self.foldable:
+                raise ValueError('Only a T2SAdapter of 1x1 convs, with BN or '
+                                 'no norm, folds into a map of channels')
+            return [fold(layer, x) for layer, x in zip(self.layers, feats)]
         outs = []
         for i, (layer, x) in enumerate(zip(self.layers, feats)):
-            if x.dim() == 2:
-                if not self.linear:
-                    raise ValueError('Only a linear T2SAdapter (kernel_size'
-                                     '=1, norm_cfg=None) maps descriptors')
-                outs.append(F.linear(x, layer.conv.weight.flatten(1),
-                                     layer.conv.bias))
-                continue
             x = layer(x)
             if sizes is not None and tuple(x.shape[-2:]) != tuple(sizes[i]):
                 x = F.interpolate(
                     x, size=sizes[i], mode='bilinear', align_corners=False)
             outs.append(x)
         return outs
+
+
+class Gram(torch.autograd.Function):
+    """``sum_n x_n x_n^T`` (C, C) of ``x`` (N, C, L); its backward is one
+    product, ``(G + G^T) x_n``, where autograd would make two."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.bmm(x, x.transpose(1, 2)).sum(0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return torch.matmul((grad + grad.t()).to(x.dtype), x)
+
+
+def fold(layer: ConvModule,
+         x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(A, b)`` with ``layer(x) = A x + b`` over channels, for a 1x1 conv
+    followed by nothing or by ``nn.BatchNorm2d``. BN normalises each output
+    channel ``w . x`` by statistics that follow from the channel mean ``mu``
+    and covariance ``S`` of ``x``: mean ``w . mu``, variance ``w^T S w``.
+    In training they are taken from ``x`` (differentiably, in at least
+    float32) and the running statistics are updated as BN updates them; in
+    evaluation the running ones are used. A method that only needs sums of
+    the adapted map weighted over locations applies ``(A, b)`` to them, and
+    the adapted map (N, C_out, H, W) is never computed."""
+    conv, bn = layer.conv, layer.norm if layer.with_norm else None
+    w, b = conv.weight.flatten(1), conv.bias
+    if b is None:
+        b = w.new_zeros(len(w))
+    if bn is None:
+        return w, b
+    batch_stats = bn.training or bn.running_mean is None
+    if batch_stats:
+        flat = x.flatten(2).to(torch.promote_types(x.dtype, torch.float32))
+        count = flat.shape[0] * flat.shape[2]
+        mu = flat.sum((0, 2)) / count
+        # centred (exact: the mean gets no gradient from S)
+        cov = Gram.apply(flat - mu.detach().view(1, -1, 1)) / count
+        w32 = w.to(cov.dtype)
+        mean, var = w32 @ mu, ((w32 @ cov) * w32).sum(1).clamp(min=0)
+        mean = mean + b
+        if bn.training and bn.track_running_stats:
+            update_running_stats(bn, mean, var, count)
+    else:
+        mean, var = bn.running_mean, bn.running_var
+    scale = (var + bn.eps).rsqrt()
+    if bn.affine:
+        scale = scale * bn.weight
+    shift = (b - mean) * scale
+    if bn.affine:
+        shift = shift + bn.bias
+    return scale[:, None].to(w.dtype) * w, shift.to(w.dtype)
+
+
+@torch.no_grad()
+def update_running_stats(bn: nn.BatchNorm2d, mean: torch.Tensor,
+                         var: torch.Tensor, count: int) -> None:
+    """``bn``'s running statistics after a batch of this mean and (biased)
+    variance over ``count`` values, as ``F.batch_norm`` updates them."""
+    bn.num_batches_tracked.add_(1)
+    momentum = bn.momentum if bn.momentum is not None else (
+        1.0 / float(bn.num_batches_tracked))
+    bn.running_mean.lerp_(mean.to(bn.running_mean.dtype), momentum)
+    bn.running_var.lerp_(
+        (var * count / max(count - 1, 1)).to(bn.running_var.dtype), momentum)

@@ -39,14 +39,14 @@ class Squeeze(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dg, dm):
         flat, w, m = ctx.saved_tensors
-        (n, c), dg = flat.shape[:2], dg.to(flat.dtype)
+        dg = dg.to(flat.dtype)
         dm = torch.bmm(dg.unsqueeze(1), flat)[:, 0].to(m.dtype) + \
             dm.flatten(1)
         ds = m * (dm - (m * dm).sum(1, keepdim=True))  # softmax backward
         dx = dw = None
-        if ctx.needs_input_grad[0]:  # dg (x) M + w (x) ds, in one product
-            dx = torch.bmm(torch.stack([dg, w.expand(n, c)], 2),
-                           torch.stack([m, ds], 1).to(flat.dtype))
+        if ctx.needs_input_grad[0]:  # dg (x) M + w (x) ds, elementwise
+            dx = (dg.unsqueeze(2) * m.unsqueeze(1).to(flat.dtype)).addcmul_(
+                w.view(1, -1, 1), ds.unsqueeze(1).to(flat.dtype))
             dx = dx.view(ctx.shape)
         if ctx.needs_input_grad[1]:
             dw = Squeeze.weigh(ds, flat).sum(0).view(-1)
@@ -72,12 +72,13 @@ class TaskAttention(BaseModule):
     the teacher's squeezed knowledge and cannot move the attention to where
     the two already agree.
 
-    A linear lift (``W``: a 1x1 conv without norm) commutes with the
-    squeeze: the student's lifted map ``W L + b`` scores as ``(w W) . L``
-    plus one constant per image, and squeezes to ``W g + b``. So the
-    student's maps may be given unlifted, with ``s_lift`` (one ``W`` per
-    map): the masks are those of the lifted maps, the lifted map itself
-    (N, C_t, H, W) is never computed, and the caller lifts the descriptors.
+    A lift that is a map of channels (``A L + b``: a 1x1 conv, with BN's
+    batch statistics folded in; ``T2SAdapter(affine=True)``) commutes with
+    the squeeze: the student's lifted map scores as ``(w A) . L`` plus one
+    constant per image, and squeezes to ``A g + b``. So the student's maps
+    may be given unlifted, with ``s_lift`` (one ``A`` per map): the masks
+    are those of the lifted maps, the lifted map itself (N, C_t, H, W) is
+    never computed, and the caller lifts the descriptors.
 
     Args:
         in_channels (Sequence[int]): Channels of each map (the teacher's);

@@ -7,6 +7,7 @@ What the paper fixes and what mmkd decided: configs/ksanc/README.md.
 from typing import Dict, List, Optional
 
 import torch
+import torch.nn.functional as F
 
 from mmkd import registry
 from ..discriminators.logit_discriminator import class_loss
@@ -23,7 +24,8 @@ class KSANC(KTAN):
 
     Args:
         adapter (dict, optional): The lift to the teacher's widths (1x1
-            conv + BN); a linear one (``norm_cfg=None``) lifts descriptors.
+            conv + BN, or ``norm_cfg=None``: the paper's plain conv); either
+            folds into the squeeze (:meth:`squeeze`).
         attention (dict): ``TaskAttention``; channels and classes filled in.
         loss_squeeze (dict): Loss between the descriptors (weight ``l3``).
         d_reg (float): Weight of the L1 + L2 penalty on the
@@ -95,16 +97,32 @@ class KSANC(KTAN):
         return [i for i, _ in pair_levels(s_strides, t_strides,
                                           match_levels, self.task)][-3:]
 
-    def lift(self) -> Optional[List[torch.Tensor]]:
-        """A linear adapter's matrices (``norm_cfg=None``): the student's
-        maps are then squeezed unlifted and their descriptors lifted, the
-        same result without the lifted maps (TaskAttention)."""
-        adapter = None if self.attention is None else unwrap(self.adapter)
-        return adapter.linear_weights() if getattr(
-            adapter, 'linear', False) else None
+    @property
+    def folding(self) -> bool:
+        """Whether the lift folds into the squeeze: an adapter of 1x1 convs
+        with BN or no norm lifts the squeezed descriptors, not the maps
+        (``T2SAdapter(affine=True)``, ``TaskAttention``'s ``s_lift``)."""
+        return self.attention is not None and unwrap(self.adapter).foldable
 
     def adapt(self, s_maps, t_maps):
-        return s_maps if self.lift() else super().adapt(s_maps, t_maps)
+        """Left to :meth:`squeeze`, which lifts the maps or folds the lift
+        in."""
+        return s_maps if self.attention is not None else super().adapt(
+            s_maps, t_maps)
+
+    def squeeze(self, s_maps, t_maps) -> dict:
+        """The attention on both models, with the student's descriptors
+        lifted: by folding the lift into the squeeze where the maps keep
+        their size (the same result, without the lifted maps), else by
+        squeezing the lifted maps."""
+        if self.folding and all(s.shape[-2:] == t.shape[-2:]
+                                for s, t in zip(s_maps, t_maps)):
+            lift = self.adapter(s_maps, affine=True)
+            att = self.attention(t_maps, s_maps, [a for a, _ in lift])
+            att['s_desc'] = [F.linear(g, a.to(g.dtype), b.to(g.dtype))
+                             for g, (a, b) in zip(att['s_desc'], lift)]
+            return att
+        return self.attention(t_maps, super().adapt(s_maps, t_maps))
 
     def distill_loss_names(self) -> List[str]:
         return ['loss_kd'] + ['loss_squeeze', 'loss_att'] * (
@@ -121,13 +139,10 @@ class KSANC(KTAN):
                               for x in (s_rows, t_rows))
         state['rows'] = (s_rows, t_rows)
         if self.attention is not None:
-            lift = self.lift()
-            att = self.attention(state['t_maps'], state['s_maps'], lift)
-            s_desc = att['s_desc'] if lift is None else self.adapter(
-                att['s_desc'])
+            att = self.squeeze(state['s_maps'], state['t_maps'])
             losses['distill.loss_squeeze'] = sum(
                 self.loss_squeeze(s, t.detach())
-                for s, t in zip(s_desc, att['t_desc']))
+                for s, t in zip(att['s_desc'], att['t_desc']))
             losses['distill.loss_att'] = self.task.image_loss(
                 att['aux_logits'], state['data_samples'])
         if self.discriminator is not None:
