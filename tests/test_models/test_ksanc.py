@@ -103,6 +103,23 @@ def test_folded_lift_is_the_lift_of_maps(kind, norm_cfg, distiller_cfg):
                if 'running' in k or 'tracked' in k)  # BN's statistics moved
 
 
+def test_maps_of_other_sizes_are_lifted_resized_and_squeezed(
+        distiller_cfg):
+    """Folding needs the student's maps at the teacher's sizes; otherwise
+    the lifted maps are resized and squeezed, as for any adapter."""
+    model = MODELS.build(ksanc(distiller_cfg))
+    assert model.folding
+    torch.manual_seed(0)
+    s_maps = [torch.randn(2, c, 8, 8) for c in model.s_channels]
+    t_maps = [torch.randn(2, c, 4, 4) for c in model.t_channels]
+    got = model.squeeze(s_maps, t_maps)
+    lifted = model.adapter(s_maps, [(4, 4)] * len(s_maps))
+    want = model.attention(t_maps, lifted)
+    assert [m.shape[-2:] for m in got['s_masks']] == [(4, 4)] * len(s_maps)
+    assert all(torch.allclose(a, b, atol=1e-6)
+               for a, b in zip(got['s_desc'], want['s_desc']))
+
+
 def test_lift_folds_only_a_1x1_conv_with_bn_or_no_norm():
     from mmkd.models import T2SAdapter
     assert T2SAdapter([4], [8]).foldable  # KSANC's default
