@@ -133,6 +133,16 @@ def test_lift_folds_only_a_1x1_conv_with_bn_or_no_norm():
             adapter([torch.randn(2, 4, 3, 3)], affine=True)
 
 
+def test_lift_with_bn_turned_into_sync_bn_is_not_folded(distiller_cfg):
+    """A runner's ``sync_bn`` converts the adapter's BN after the build:
+    then the maps are lifted (statistics synchronised), not folded."""
+    import torch.nn as nn
+    model = MODELS.build(ksanc(distiller_cfg))
+    assert model.folding
+    nn.SyncBatchNorm.convert_sync_batchnorm(model.adapter)
+    assert not model.folding
+
+
 def test_folded_lift_in_evaluation_uses_running_statistics():
     from mmkd.models import T2SAdapter
     adapter = T2SAdapter([4, 6], [8, 5])

@@ -52,9 +52,19 @@ class T2SAdapter(BaseModule):
                 act_cfg=None)
             for c_in, c_out in zip(in_channels, out_channels))
         self.linear = kernel_size == 1 and norm_cfg is None
-        self.foldable = kernel_size == 1 and all(
+        self.foldable = kernel_size == 1
+
+    @property
+    def foldable(self) -> bool:
+        """1x1 convs with plain BN or no norm, checked when asked: a runner
+        may have turned BN into SyncBN (``sync_bn``) since the build."""
+        return self._kernel_1x1 and all(
             type(layer.norm) is nn.BatchNorm2d for layer in self.layers
             if layer.with_norm)
+
+    @foldable.setter
+    def foldable(self, value: bool) -> None:
+        self._kernel_1x1 = bool(value)
 
     def forward(self,
                 feats: Sequence[torch.Tensor],
@@ -130,12 +140,8 @@ def fold(layer: ConvModule,
             update_running_stats(bn, mean, var, count)
     else:
         mean, var = bn.running_mean, bn.running_var
-    scale = (var + bn.eps).rsqrt()
-    if bn.affine:
-        scale = scale * bn.weight
-    shift = (b - mean) * scale
-    if bn.affine:
-        shift = shift + bn.bias
+    scale = (var + bn.eps).rsqrt() * (bn.weight if bn.affine else 1)
+    shift = (b - mean) * scale + (bn.bias if bn.affine else 0)
     return scale[:, None].to(w.dtype) * w, shift.to(w.dtype)
 
 
