@@ -165,6 +165,18 @@ def test_squeeze_gradients():
     assert torch.autograd.gradcheck(Squeeze.apply, (x, w, None))
 
 
+def test_moments_gradients():
+    """The fold's channel mean and covariance, with their one-pass
+    backward, against autograd's numerical gradients."""
+    from mmkd.models.adapters.t2s_adapter import Moments
+    x = torch.randn(3, 4, 5, dtype=torch.double) + 2  # a mean to remove
+    mu, cov = Moments.apply(x)
+    flat = x.transpose(0, 1).reshape(4, -1)
+    assert torch.allclose(mu, flat.mean(1))
+    assert torch.allclose(cov, torch.cov(flat, correction=0))
+    assert torch.autograd.gradcheck(Moments.apply, (x.requires_grad_(),))
+
+
 def test_squeeze_in_half_precision():
     """As under mixed precision: a float16 map, float32 weights; results
     and gradients in their own dtypes, close to float32's."""

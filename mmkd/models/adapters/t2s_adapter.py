@@ -94,19 +94,27 @@ class T2SAdapter(BaseModule):
         return outs
 
 
-class Gram(torch.autograd.Function):
-    """``sum_n x_n x_n^T`` (C, C) of ``x`` (N, C, L); its backward is one
-    product, ``(G + G^T) x_n``, where autograd would make two."""
+class Moments(torch.autograd.Function):
+    """Channel mean ``mu`` (C) and centred covariance (C, C) of ``x`` (N,
+    C, L) over N and L. Its backward writes the map's gradient in one
+    pass, ``K (x - mu) + dmu / count``, where autograd would write the
+    covariance's and the mean's (broadcast) and add them."""
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.bmm(x, x.transpose(1, 2)).sum(0)
+        count = x.shape[0] * x.shape[2]
+        mu = x.mean((0, 2))
+        centred = x - mu.view(1, -1, 1)
+        ctx.save_for_backward(centred)
+        return mu, torch.bmm(centred, centred.transpose(1, 2)).sum(0) / count
 
     @staticmethod
-    def backward(ctx, grad):
-        x, = ctx.saved_tensors
-        return torch.matmul((grad + grad.t()).to(x.dtype), x)
+    def backward(ctx, dmu, dcov):
+        centred, = ctx.saved_tensors
+        n, c, length = centred.shape
+        k = (dcov + dcov.t()).to(centred.dtype) / (n * length)
+        shift = (dmu.to(centred.dtype) / (n * length)).view(1, c, 1)
+        return torch.baddbmm(shift, k.expand(n, c, c), centred)
 
 
 def fold(layer: ConvModule,
@@ -130,9 +138,7 @@ def fold(layer: ConvModule,
     if batch_stats:
         flat = x.flatten(2).to(torch.promote_types(x.dtype, torch.float32))
         count = flat.shape[0] * flat.shape[2]
-        mu = flat.sum((0, 2)) / count
-        # centred (exact: the mean gets no gradient from S)
-        cov = Gram.apply(flat - mu.detach().view(1, -1, 1)) / count
+        mu, cov = Moments.apply(flat)
         w32 = w.to(cov.dtype)
         mean, var = w32 @ mu, ((w32 @ cov) * w32).sum(1).clamp(min=0)
         mean = mean + b
