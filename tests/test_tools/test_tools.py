@@ -61,6 +61,26 @@ def test_benchmark_prints_ratio(keep):
         result['distill_step'] / result['both'], rel=1e-2)
 
 
+def test_benchmark_repeats_in_fresh_processes():
+    proc = run('tools/analysis_tools/benchmark_distill.py', KTAN_DEMO,
+               '--img-size', '64', '--rounds', '1', '--random-teacher',
+               '--runs', '2')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    *runs, summary = [json.loads(line) for line in
+                      proc.stdout.strip().splitlines()[-3:]]
+    assert summary['runs'] == 2 and summary['keep_memory'] is False
+    for key in ('ratio', 'ratio_paired'):
+        got = sorted(r[key] for r in runs)
+        assert summary['min'][key] == got[0]
+        assert summary['max'][key] == got[1]
+        assert summary['median'][key] == pytest.approx(sum(got) / 2,
+                                                       abs=1e-4)
+    proc = run('tools/analysis_tools/benchmark_distill.py', KTAN_DEMO,
+               '--runs', '0')
+    assert proc.returncode != 0 and '--runs 0: give 1 or more' in \
+        proc.stderr
+
+
 @pytest.mark.parametrize('config', ['afd/afd_resnet8-w16_resnet8_digits.py',
                                     'mbakt/mbakt_resnet8_digits.py'])
 def test_online_benchmark_prints_ratio(config):

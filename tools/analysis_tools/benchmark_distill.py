@@ -27,6 +27,11 @@ again, and which part pays for that depends on what ran before it as much
 as on its own work: one run's ratio moves by several percent with it.
 ``--keep-memory`` keeps freed memory in the process (glibc's ``mallopt``)
 for every part alike, so each is timed for its own work.
+
+Even so, one run's ratios move by a few percent from process to process
+(the machine, the memory layout). ``--runs N`` repeats the whole
+measurement in N fresh processes, one after another, prints each run's
+line and then a summary line: the median, min and max of each ratio.
 """
 import argparse
 import ctypes
@@ -36,6 +41,8 @@ import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -70,6 +77,10 @@ def parse_args():
         action='store_true',
         help='use randomly initialised teacher weights (timing does not '
         'depend on them) instead of the config\'s teacher_ckpt')
+    parser.add_argument(
+        '--runs', type=int, default=1,
+        help='repeat the measurement in this many fresh processes and '
+        'print the median, min and max of each ratio')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -141,8 +152,38 @@ def make_batch(student, batch_size, size):
         with_mask=False)
 
 
+RATIOS = ('ratio', 'ratio_with_head', 'ratio_both', 'ratio_paired')
+
+
+def repeat(runs: int) -> None:
+    """This command's measurement in ``runs`` fresh processes, one after
+    another: each run's line, then the median, min and max of each
+    ratio."""
+    results = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            [sys.executable, __file__, *sys.argv[1:], '--runs', '1'],
+            capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-3000:])
+        line = proc.stdout.strip().splitlines()[-1]
+        print(line, flush=True)
+        results.append(json.loads(line))
+    values = {k: [r[k] for r in results] for k in RATIOS}
+    print(json.dumps(dict(
+        config=results[0]['config'], runs=runs,
+        keep_memory=results[0]['keep_memory'],
+        **{stat: {k: round(fn(v), 4) for k, v in values.items()}
+           for stat, fn in (('median', statistics.median), ('min', min),
+                            ('max', max))})))
+
+
 def main():
     args = parse_args()
+    if args.runs < 1:
+        raise SystemExit(f'--runs {args.runs}: give 1 or more')
+    if args.runs > 1:
+        return repeat(args.runs)
     if args.keep_memory:
         keep_freed_memory()
     if args.threads:
