@@ -21,6 +21,22 @@ def python(code, cwd, exe=sys.executable):
     return proc.stdout
 
 
+def venv_with_the_stack(venv) -> str:
+    """A new venv that sees this Python's packages but not the checkout;
+    its python. (``--system-site-packages`` would see the *base*
+    interpreter's packages when this Python is itself a venv's, as in
+    CI.) The paths go in a ``.pth`` file: the ``.pth`` files in them, such
+    as the editable install of the checkout, are not run."""
+    import site
+    subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
+    exe = str(venv / 'bin' / 'python')
+    purelib = python('import sysconfig; print(sysconfig.get_paths()'
+                     '["purelib"])', venv, exe).strip()
+    with open(osp.join(purelib, '_the_stack.pth'), 'w') as f:
+        f.write('\n'.join(site.getsitepackages()) + '\n')
+    return exe
+
+
 def test_model_index_imports_every_metafile_and_lists_every_config():
     with open(osp.join(ROOT, 'model-index.yml')) as f:
         imported = yaml.safe_load(f)['Import']
@@ -72,7 +88,7 @@ def test_tools_take_an_mmkd_config_name(tmp_path):
 @pytest.mark.e2e
 def test_wheel_installs_and_trains_an_mmkd_config(tmp_path):
     """``python -m build`` makes a wheel; installed into a venv that has the
-    stack (system site-packages) but not the checkout, it trains a config
+    stack but not the checkout, it trains a config
     named ``mmkd::...`` through its packaged tools/train.py."""
     pytest.importorskip('build')
     subprocess.run([sys.executable, '-m', 'build', '--outdir',
@@ -80,9 +96,7 @@ def test_wheel_installs_and_trains_an_mmkd_config(tmp_path):
                    capture_output=True)
     wheel, = glob.glob(str(tmp_path / 'dist' / 'mmkd-*.whl'))
     venv = tmp_path / 'venv'
-    subprocess.run([sys.executable, '-m', 'venv', '--system-site-packages',
-                    str(venv)], check=True)
-    exe = str(venv / 'bin' / 'python')
+    exe = venv_with_the_stack(venv)
     subprocess.run([exe, '-m', 'pip', 'install', '-q', '--no-deps',
                     '--ignore-installed', wheel], check=True,
                    capture_output=True)
