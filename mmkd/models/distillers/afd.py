@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
+from mmengine.model import ModuleList, is_model_wrapper
 
 from mmkd import registry
 from ..tasks import task_of
@@ -57,7 +57,9 @@ class AFD(BaseDistiller):
                 ('loss_kd', loss_kd), ('loss_gan', loss_gan),
                 ('discriminator', discriminator), ('transform', transform)))
         super().__init__(student, **kwargs)
-        self.peers = nn.ModuleList(
+        # mmengine's ModuleList: init_weights reaches each peer, which gets
+        # its own config's initialisation as in the plain toolbox
+        self.peers = ModuleList(
             build_model(model_cfg(p, f'peer {i + 1}'))
             for i, p in enumerate(peers))
         self.loss_kd = TeacherDistiller.build_loss(loss_kd, 'loss_kd')

@@ -18,7 +18,7 @@ import functools
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
+from mmengine.model import ModuleList
 
 from mmkd import registry
 from ..tasks import evaluating, task_of
@@ -81,7 +81,9 @@ class MBAKT(BaseDistiller):
                 branch, in_channels=stage_maps[s].shape[1],
                 out_channels=targets[t].shape[1],
                 stride=t_strides[t] // s_strides[s], **head)))
-        self.branches = nn.ModuleList(branches)
+        # mmengine's ModuleList: init_weights reaches each branch (its
+        # convs, its dense head's prior) as it reaches the student
+        self.branches = ModuleList(branches)
         # class scores per anchor (a softmax detector's include background)
         self.channels = getattr(getattr(self.student, 'bbox_head', None),
                                 'cls_out_channels', scores[0].shape[1])
