@@ -35,6 +35,7 @@ KTAN = osp.join(CONFIGS,
 CLS_TEACHER = osp.join(CONFIGS, 'resnet8-w16_digits.py')
 CLS_STUDENT = osp.join(CONFIGS, 'resnet8_digits.py')
 CLS_KTAN = osp.join(CONFIGS, 'ktan_resnet8-w16_resnet8_digits.py')
+CLS_KD = osp.join(CONFIGS, 'kd_resnet8-w16_resnet8_digits.py')
 
 
 def parse_args():
@@ -151,15 +152,11 @@ def main_cls(args):
     root = make_digits_dataset(osp.abspath(osp.join(args.work_dir, 'digits')))
     print(f'data: {root} (scikit-learn digits, 32 px)', flush=True)
     teacher_dir = osp.join(args.work_dir, 'teacher')
-    ktan = adapt_cls(Config.fromfile(CLS_KTAN), root, args)
-    ktan.model.teacher_ckpt = osp.join(teacher_dir,
-                                       f'epoch_{args.epochs}.pth')
-    kd = copy.deepcopy(ktan)
-    kd.model = dict(type='TeacherDistiller', student=ktan.model.student,
-                    teacher=ktan.model.teacher,
-                    teacher_ckpt=ktan.model.teacher_ckpt,
-                    loss_kd=dict(type='KDLoss', temperature=4))
-    kd.optim_wrapper.pop('disc')
+    ktan, kd = (adapt_cls(Config.fromfile(c), root, args)
+                for c in (CLS_KTAN, CLS_KD))
+    for cfg in (ktan, kd):
+        cfg.model.teacher_ckpt = osp.join(teacher_dir,
+                                          f'epoch_{args.epochs}.pth')
     runs = [('teacher  ResNet-8 x4 wide', CLS_TEACHER, 'teacher'),
             ('student  ResNet-8 alone', CLS_STUDENT, 'student'),
             ('student  ResNet-8 KTAN', ktan, 'ktan'),
@@ -181,7 +178,8 @@ def main_cls(args):
             p.numel() for p in model.parameters()) / 1e6))
     exported = osp.join(args.work_dir, 'ktan_student.pth')
     export_student(osp.join(args.work_dir, 'ktan',
-                            f'epoch_{args.epochs}.pth'), exported)
+                            f'epoch_{args.epochs}.pth'), exported,
+                   overwrite=True)
     print('\n| model | params (M) | top-1 (%) | train min |')
     print('|---|---|---|---|')
     for r in rows:
@@ -220,7 +218,7 @@ def main():
     exported = osp.join(args.work_dir, 'ktan_student.pth')
     export_student(
         osp.join(args.work_dir, 'ktan', f'epoch_{args.epochs}.pth'),
-        exported)
+        exported, overwrite=True)
     student_cfg.dump(osp.join(args.work_dir, 'ktan_student_config.py'))
 
     print('\n| model | params (M) | bbox mAP | mAP@0.5 | train min |')
