@@ -277,19 +277,22 @@ def plain_meta(meta: Optional[dict]) -> dict:
     })
 
 
-def export_student(src: str, dst: str, peer: Optional[int] = None) -> dict:
+def export_student(src: str, dst: str, peer: Optional[int] = None,
+                   overwrite: bool = False) -> dict:
     """Write the student of a distiller checkpoint ``src`` to ``dst`` (or
     with ``peer=k``, peer k of an online run: network k, the student being
     network 0).
 
     The result holds only the student's weights and its class names, loads
     into the student's own config in plain MMDetection and passes
-    ``torch.load(weights_only=True)`` without any allow-list.
+    ``torch.load(weights_only=True)`` without any allow-list. An existing
+    ``dst`` is replaced only with ``overwrite=True`` (``--force``), and never
+    when it is ``src`` or a training checkpoint.
 
     Returns:
         dict: What was written.
     """
-    refuse_to_overwrite(src, dst)
+    refuse_to_overwrite(src, dst, overwrite)
     ckpt = load_checkpoint_file(src, 'checkpoint')
     state = get_state_dict(ckpt)
     if peer is not None:
@@ -305,10 +308,12 @@ def export_student(src: str, dst: str, peer: Optional[int] = None) -> dict:
     return out
 
 
-def refuse_to_overwrite(src: str, dst: str) -> None:
+def refuse_to_overwrite(src: str, dst: str, overwrite: bool = False) -> None:
     """Refuse an export that would write over its input or over any runner
     checkpoint (a file with optimizer state or distiller weights): either
-    would destroy what a resume needs."""
+    would destroy what a resume needs. Any other existing file (another
+    run's ``student_latest.pth``, an earlier export) only with
+    ``overwrite``."""
     if not osp.exists(dst):
         return
     if osp.exists(src) and osp.samefile(src, dst):
@@ -330,6 +335,10 @@ def refuse_to_overwrite(src: str, dst: str) -> None:
             'optimizer state or distiller weights); writing over it would '
             'lose what a resume needs. Give another output path, e.g. '
             'student.pth.')
+    if not overwrite:
+        raise FileExistsError(
+            f'The output {dst!r} exists. Give another output path, or '
+            'replace it with --force (export_student(..., overwrite=True)).')
 
 
 def student_checkpoint(state_dict: Dict[str, torch.Tensor],
@@ -361,7 +370,10 @@ def student_config(cfg, peer: Optional[int] = None):
     """The student's own config from a distillation config (or peer k's
     with ``peer=k``): ``model`` is that network, and nothing refers to
     mmkd (plugin import, DDP wrapper, optimizer constructor, mmkd hooks,
-    checkpoint backend), so plain MMDetection runs it."""
+    checkpoint backend) and nothing of the distillation run's state
+    (``resume``, ``load_from``: a resumed run's config would make plain
+    ``tools/test.py`` resume a training checkpoint), so plain MMDetection
+    and MMPretrain test and fine-tune with it."""
     from mmengine.config import Config
     from mmengine.registry import HOOKS
     out = Config(copy.deepcopy(cfg.to_dict()) if hasattr(cfg, 'to_dict')
@@ -372,6 +384,7 @@ def student_config(cfg, peer: Optional[int] = None):
         from mmkd.models.distillers.utils import model_cfg
         out.model = model_cfg(out.model, 'student').to_dict()
     out.pop('model_wrapper_cfg', None)
+    out.resume, out.load_from = False, None
     imports = out.get('custom_imports', {}).get('imports', [])
     others = [m for m in ([imports] if isinstance(imports, str) else imports)
               if m != 'mmkd' and not m.startswith('mmkd.')]

@@ -134,10 +134,20 @@ def test_export_never_writes_over_a_training_checkpoint(cfg):
     with pytest.raises(FileExistsError, match='is a training checkpoint'):
         export_student(ckpt, other)
     assert osp.getsize(ckpt) == size
-    # a student file can be replaced by a newer export
+    with pytest.raises(FileExistsError, match='is a training checkpoint'):
+        export_student(ckpt, other, overwrite=True)  # not even when forced
+    # any other existing file (another run's student_latest.pth) is
+    # replaced only when asked (--force)
     out = osp.join(cfg.work_dir, 'student.pth')
     export_student(ckpt, out)
-    export_student(ckpt, out)
+    with pytest.raises(FileExistsError, match='exists.*--force'):
+        export_student(ckpt, out)
+    export_student(ckpt, out, overwrite=True)
+    proc = subprocess.run(
+        [sys.executable, 'tools/model_converters/export_student.py', ckpt,
+         out], capture_output=True, text=True,
+        cwd=osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+    assert proc.returncode == 2 and '--force' in proc.stderr
     proc = subprocess.run(
         [sys.executable, 'tools/model_converters/export_student.py', ckpt,
          ckpt], capture_output=True, text=True,
