@@ -2,6 +2,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 import socket
 from typing import Optional
 
@@ -9,6 +10,7 @@ import torch
 from mmkd.registry import HOOKS
 from mmengine.dist import is_main_process
 
+from mmkd.models.distillers.ktan import FORMER_NAMES
 from mmkd.utils.checkpoint import pid_alive, remove_stale_temps
 from .utils import StatefulHook, distiller_of
 
@@ -56,7 +58,17 @@ class RunGuardHook(StatefulHook):
     def before_train(self, runner) -> None:
         distiller = distiller_of(runner, type(self).__name__)
         if is_main_process():
-            self._take_lock(runner.work_dir)
+            try:
+                self._take_lock(runner.work_dir)
+            except RuntimeError:
+                # the refused run leaves nothing behind: its log folder
+                # (work_dir/<timestamp>) and config dump of that name hold
+                # only this refusal
+                shutil.rmtree(runner.log_dir, ignore_errors=True)
+                dump = osp.join(runner.work_dir, f'{runner.timestamp}.py')
+                if osp.isfile(dump):
+                    os.remove(dump)
+                raise
             stale = remove_stale_temps(runner.work_dir)
             if stale:
                 runner.logger.info('Removed temporary files of writes that '
@@ -112,7 +124,8 @@ class RunGuardHook(StatefulHook):
             return
         now = self._record
         refuse = []
-        if saved['method'] != now['method']:
+        if FORMER_NAMES.get(saved['method'], saved['method']) != \
+                FORMER_NAMES.get(now['method'], now['method']):
             refuse.append(f'method ({saved["method"]} then, '
                           f'{now["method"]} now)')
         if (saved['teacher'], saved['teacher_arch']) != (

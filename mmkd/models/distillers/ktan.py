@@ -144,4 +144,9 @@ class KTAN(TeacherDistiller):
 @registry.MODELS.register_module()
 class DetectionDistiller(KTAN):
     """KTAN under its former name, so existing configs and checkpoints keep
-    working (and messages name the type their config gives)."""
+    working (and messages name the type their config gives). A run started
+    under one name resumes under the other (``FORMER_NAMES``)."""
+
+
+# a distiller's former type name -> its method, for comparing runs
+FORMER_NAMES = {'DetectionDistiller': 'KTAN'}
