@@ -2,6 +2,7 @@ import copy
 from typing import Optional
 
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 
 from mmkd.registry import OPTIM_WRAPPER_CONSTRUCTORS
@@ -42,6 +43,19 @@ class DistillOptimWrapperConstructor:
     ``type`` of its own; the teacher's forward runs inside the student
     update's autocast. On a machine without a GPU ``--amp`` is a clear error.
 
+    A network besides the student (``model.networks()``: AFD/DML's
+    ``peer1``, ``peer2``, ...) trains with the student's optimizer config
+    unless the config gives it an entry of its own, e.g. a RetinaNet peer
+    of an RTMDet student::
+
+        optim_wrapper = dict(
+            constructor='DistillOptimWrapperConstructor',
+            optimizer=dict(type='AdamW', lr=0.004, weight_decay=0.05),
+            peer1=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+                                      weight_decay=1e-4)))
+
+    The log says which optimizer trains which network.
+
     A part the model trains without an entry, or a trainable child in no
     part, is an error; an entry for a part the model does not have (e.g.
     ``disc`` with ``discriminator=None``) is ignored. Nothing here knows a
@@ -76,7 +90,9 @@ class DistillOptimWrapperConstructor:
                 f"The model trains a part '{p}' ({', '.join(parts[p])}) but "
                 f"optim_wrapper has no '{p}' entry: add {p}=dict(optimizer="
                 "dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))).")
-        claimed = {c for children in parts.values() for c in children}
+        parts = self._own_networks(model, parts)
+        claimed = {c.split('.')[0] for children in parts.values()
+                   for c in children}
         stray = [name for name, child in model.named_children()
                  if name not in claimed and any(
                      p.requires_grad for p in child.parameters())]
@@ -88,11 +104,61 @@ class DistillOptimWrapperConstructor:
         for part, children in parts.items():
             side = nn.Module()  # keeps the names paramwise_cfg matches
             for name in children:
-                side.add_module(name, getattr(model, name))
+                attach(side, name, model.get_submodule(name))
             if part == 'student':
                 wrappers[part] = DefaultOptimWrapperConstructor(
                     self.student_cfg, self.paramwise_cfg)(side)
             else:
                 wrappers[part] = DefaultOptimWrapperConstructor(
                     self.part_cfgs[part])(side)
+        print_log('Optimizers: ' + '; '.join(
+            f'{part} ({", ".join(parts[part])}): {describe(w)}'
+            for part, w in wrappers.items()), logger='current')
         return OptimWrapperDict(**wrappers)
+
+    def _own_networks(self, model: nn.Module, parts: dict) -> dict:
+        """``parts`` with each network that has an entry of its own (e.g.
+        ``peer1``) taken out of the student's part into that entry's."""
+        networks = model.networks() if hasattr(model, 'networks') else {}
+        own = {name: path for name, path in networks.items()
+               if name in self.part_cfgs}
+        if not own:
+            return parts
+        if any(self.part_cfgs[n].get('type') == 'AmpOptimWrapper'
+               for n in own) or self.student_cfg.get('type') == \
+                'AmpOptimWrapper':
+            raise ValueError(
+                f'optim_wrapper gives {", ".join(own)} optimizers of their '
+                'own, which mmkd does not combine with --amp (one backward, '
+                'several loss scalers): train without --amp, or give them '
+                "the student's optimizer (no entry).")
+        paths = set(own.values())
+        student = []
+        for child in parts['student']:
+            if any(p.split('.')[0] == child for p in paths):
+                student += [f'{child}.{n}' for n, _ in getattr(
+                    model, child).named_children()
+                            if f'{child}.{n}' not in paths]
+            else:
+                student.append(child)
+        return dict(parts, student=student,
+                    **{name: [path] for name, path in own.items()})
+
+
+def attach(side: nn.Module, path: str, module: nn.Module) -> None:
+    """``module`` at the dotted ``path`` below ``side`` (``peers.0``), so
+    that its parameters keep their names in the optimizer's groups."""
+    *parents, leaf = path.split('.')
+    for name in parents:
+        if not hasattr(side, name):
+            side.add_module(name, nn.Module())
+        side = getattr(side, name)
+    side.add_module(leaf, module)
+
+
+def describe(wrapper) -> str:
+    """``SGD(lr=0.01)`` of a wrapper's optimizer."""
+    optimizer = wrapper.optimizer
+    lr = optimizer.param_groups[0].get('lr') if optimizer.param_groups \
+        else None
+    return f'{type(optimizer).__name__}(lr={lr})'

@@ -104,6 +104,11 @@ class AFD(BaseDistiller):
     def nets(self) -> List[nn.Module]:
         return [self.student, *self.peers]
 
+    def networks(self) -> Dict[str, str]:
+        """Peer k may have an optimizer of its own: ``optim_wrapper.peerk``."""
+        return {f'peer{k}': f'peers.{k - 1}'
+                for k in range(1, len(self.peers) + 1)}
+
     def predictors(self) -> Dict[str, Callable]:
         """``val_step`` of each peer, for EnsembleEvalHook."""
         return {f'peer{k}': unwrap(p).val_step

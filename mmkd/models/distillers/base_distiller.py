@@ -12,8 +12,8 @@ from mmengine.optim import OptimWrapperDict
 
 from ..teacher import (build_teacher, load_teacher_weights,
                        on_this_machine)
-from .utils import (build_model, check_count, model_cfg, signature_default,
-                    with_defaults)
+from .utils import (build_model, check_arguments, check_count, model_cfg,
+                    signature_default, with_defaults)
 
 # What a component given without 'type' is merged over when the
 # distiller's own default for it is None.
@@ -160,7 +160,11 @@ class BaseDistiller(BaseModel):
     A non-finite loss skips its update (nothing reaches weights or
     optimizer state), is logged with its term and iteration, and after
     ``max_nonfinite_skips`` consecutive iterations with a skip the run
-    stops with an error.
+    stops with an error. So does a loss that explodes while finite: more
+    than ``max_loss_jump`` times its running level (and above
+    ``max_loss_jump`` itself), e.g. a network under an optimizer too strong
+    for it. The running levels are not checkpointed: after a resume the
+    check starts again from the first iteration's values.
 
     The teacher's weights are loaded when the model is built if
     ``teacher_ckpt`` exists on this machine, otherwise (a URL, or a file this
@@ -175,12 +179,19 @@ class BaseDistiller(BaseModel):
         teacher_ckpt (str, optional): The teacher's weights (a file or an
             ``http(s)://`` URL).
         max_nonfinite_skips (int): Consecutive iterations with a skipped
-            (non-finite) update after which training stops.
+            (non-finite or exploded) update after which training stops.
         data_preprocessor (dict, optional): A top-level
             ``data_preprocessor`` of the student's config, which mmengine's
             Runner passes to the model; it becomes the student's when the
             student config has none.
+        max_loss_jump (float, optional): A finite loss above this many
+            times its running level (and above this value) skips its
+            update as a non-finite one does; None: no such check.
     """
+
+    def __new__(cls, *args, **kwargs):
+        check_arguments(cls, kwargs)  # a typo in a config, named early
+        return super().__new__(cls)
 
     def __init__(self,
                  student: Union[str, dict, nn.Module],
@@ -188,8 +199,16 @@ class BaseDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  max_nonfinite_skips: int = 10,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 max_loss_jump: Optional[float] = 1000.0):
         check_count(max_nonfinite_skips, 'max_nonfinite_skips')
+        if max_loss_jump is not None and (
+                isinstance(max_loss_jump, bool)
+                or not isinstance(max_loss_jump, (int, float))
+                or max_loss_jump <= 1):
+            raise ValueError('max_loss_jump must be a number > 1 (or None '
+                             'to switch the check off), got '
+                             f'{max_loss_jump!r}')
         if not isinstance(student, nn.Module):
             student = model_cfg(student, 'student')
             if data_preprocessor is not None:
@@ -223,6 +242,8 @@ class BaseDistiller(BaseModel):
         self.train_disc = True
         self.max_nonfinite_skips = max_nonfinite_skips
         self._nonfinite_streak = 0
+        self.max_loss_jump = max_loss_jump
+        self._loss_levels: Dict[str, float] = {}  # running |loss| per key
         self.hooks_seen = set()  # filled by mmkd's hooks in before_train
         self._checked_hooks = False
 
@@ -285,9 +306,12 @@ class BaseDistiller(BaseModel):
             name = key[len('train/'):]
             if (key.startswith(('train/distill.', 'train/disc.'))
                     and name not in log_vars
+                    and not name.endswith(('.lr', '.momentum'))  # a part's
                     and not (keep_scales
                              and name.startswith('distill.scale_'))):
                 hub.log_scalars.pop(key)
+                # else a resume warns it "is not defined in message_hub"
+                hub._resumed_keys.pop(key, None)
 
     def distill_loss_names(self) -> List[str]:
         """The distillation loss terms (``loss_*``) this distiller computes,
@@ -316,28 +340,61 @@ class BaseDistiller(BaseModel):
 
     def all_finite(self, losses: Dict[str, torch.Tensor],
                    update: str) -> bool:
-        """Whether every loss in ``losses`` is finite, on every rank (so all
-        ranks skip together), with one device sync; logs the culprits when
+        """Whether every loss in ``losses`` is finite and none exploded
+        (``max_loss_jump``), on every rank (so all ranks skip together),
+        with one device sync; logs the culprits and their network when
         not."""
-        flags = {
-            k: torch.stack([torch.isfinite(x).all() for x in (
-                v if isinstance(v, (list, tuple)) else [v])]).all()
-            for k, v in losses.items() if 'loss' in k
-        }
-        ok = torch.stack(list(flags.values())).all().float()
+        keys = [k for k in losses if 'loss' in k]
+        parts = [v if isinstance(v, (list, tuple)) else [v]
+                 for v in (losses[k] for k in keys)]
+        flags = torch.stack([torch.stack([torch.isfinite(x).all()
+                                          for x in xs]).all() for xs in parts])
+        values = torch.stack([sum(x.detach().float().sum() for x in xs)
+                              for xs in parts])
+        ok = flags.all().float()
         if dist.is_available() and dist.is_initialized():
             dist.all_reduce(ok, op=dist.ReduceOp.MIN)
-        if ok.item() == 1.0:
+        ok, *values = torch.cat([ok[None], values.abs()]).tolist()
+        bad = [f'non-finite {k}' for k, flag in zip(keys, flags.tolist())
+               if not flag]
+        if ok == 1.0 and self.max_loss_jump is not None:
+            bad = self._exploded(dict(zip(keys, values)))
+            if dist.is_available() and dist.is_initialized():
+                t = torch.tensor(0.0 if bad else 1.0, device=flags.device)
+                dist.all_reduce(t, op=dist.ReduceOp.MIN)
+                ok = t.item()
+            else:
+                ok = 0.0 if bad else 1.0
+        if ok == 1.0:
+            for k, v in zip(keys, values):
+                level = self._loss_levels.get(k)
+                self._loss_levels[k] = v if level is None else \
+                    0.9 * level + 0.1 * v
             return True
-        bad = [k for k, flag in flags.items() if not flag]
         print_log(
-            f'Iteration {int(self.num_iters)}: non-finite '
-            f'{", ".join(bad) if bad else "loss on another rank"}; the '
-            f'{update} update is skipped (nothing written to its weights '
-            'or optimizer state).',
+            f'Iteration {int(self.num_iters)}: '
+            f'{"; ".join(bad) if bad else "a bad loss on another rank"}; '
+            f'the {update} update is skipped (nothing written to its '
+            'weights or optimizer state).',
             logger='current',
             level=logging.WARNING)
         return False
+
+    def _exploded(self, values: Dict[str, float]) -> List[str]:
+        """The losses far above their running level, each with its
+        network (the key's prefix: student, peerK, distill, disc)."""
+        out, jump = [], self.max_loss_jump
+        for key, value in values.items():
+            level = self._loss_levels.get(key)
+            if level is not None and value > jump * max(level, 1.0):
+                network = key.split('.')[0] if '.' in key else 'student'
+                times = value / max(level, 1e-12)
+                out.append(
+                    f'{key} = {value:.3g} exploded ({times:.3g} '
+                    f'times its running level {level:.3g}; network: '
+                    f'{network}): lower that network\'s learning rate (its '
+                    'optimizer part) or its loss weight')
+        return out
 
     def count_skips(self, skipped: bool) -> None:
         """Track consecutive iterations with a skipped update; stop the run
@@ -376,15 +433,26 @@ class BaseDistiller(BaseModel):
                 if part == 'student' or any(
                     getattr(self, c) is not None for c in children)}
 
+    def networks(self) -> Dict[str, str]:
+        """The networks besides the student that a config may give an
+        optimizer of their own (an ``optim_wrapper`` entry of that name):
+        ``{name: module path}``, e.g. AFD's ``{'peer1': 'peers.0'}``.
+        Without an entry they train in the student's part."""
+        return {}
+
     def optim_parts(self, optim_wrapper) -> dict:
-        """The optim wrapper of each part; a clear error when the run's
+        """The optim wrappers of each part (the student's part: also those
+        of the networks given their own); a clear error when the run's
         optim_wrapper does not have them."""
         parts = list(self.active_parts())
         if isinstance(optim_wrapper, OptimWrapperDict):
-            if set(parts) <= set(optim_wrapper.keys()):
-                return {p: optim_wrapper[p] for p in parts}
+            keys = set(optim_wrapper.keys())
+            if set(parts) <= keys:
+                own = [optim_wrapper[n] for n in self.networks() if n in keys]
+                return {p: [optim_wrapper[p]] + (own if p == 'student'
+                                                 else []) for p in parts}
         elif parts == ['student']:
-            return dict(student=optim_wrapper)
+            return dict(student=[optim_wrapper])
         got = type(optim_wrapper).__name__ + (
             f' with {list(optim_wrapper.keys())}'
             if isinstance(optim_wrapper, OptimWrapperDict) else '')
@@ -408,7 +476,7 @@ class BaseDistiller(BaseModel):
             if not update.active() or (update.adversary and not (
                     self.train_disc and self.distill_enabled)):
                 continue
-            optim = optims[update.part]
+            optim, *others = optims[update.part]
             learn = update.adversary or self.train_student
             for _ in range(update.times):
                 grad = torch.enable_grad() if learn else torch.no_grad()
@@ -422,7 +490,13 @@ class BaseDistiller(BaseModel):
                 if not self.all_finite(losses, update.name):
                     skipped = True
                     break
-                optim.update_params(loss)
+                if others:  # networks with optimizers of their own
+                    optim.backward(loss)
+                    for each in (optim, *others):
+                        each.step()
+                        each.zero_grad()
+                else:
+                    optim.update_params(loss)
             prefix = 'disc.' if update.adversary else update.log_prefix
             log_vars.update((k, v) for k, v in log.items()
                             if prefix is None or k.startswith(prefix))

@@ -130,6 +130,7 @@ class TeacherDistiller(BaseDistiller):
                  max_nonfinite_skips: int = 10,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
+                 max_loss_jump: Optional[float] = 1000.0,
                  **method_cfgs):
         if teacher is None:
             raise ValueError(f'{type(self).__name__} needs a teacher')
@@ -141,7 +142,7 @@ class TeacherDistiller(BaseDistiller):
                 'None, yet the teacher would run every iteration. Keep at '
                 'least one, or train the student with its own config.')
         super().__init__(student, teacher, teacher_ckpt, max_nonfinite_skips,
-                         data_preprocessor, init_cfg)
+                         data_preprocessor, init_cfg, max_loss_jump)
         self.task = task_of(self.student, self.teacher)
         s_maps, t_maps, size = self._probe(probe_size)
         s_strides = feature_strides(s_maps, size)
