@@ -119,3 +119,15 @@ def test_wheel_installs_and_trains_an_mmkd_config(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert osp.isfile(work / 'run' / 'epoch_1.pth')
     assert osp.isfile(work / 'run' / 'student_latest.pth')
+
+
+def test_a_config_run_without_its_data_says_how_to_write_it(tmp_path):
+    """A digits config run from a folder that has no data/digits (e.g.
+    from the wheel) points to the command that writes it."""
+    proc = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', 'train.py'), f'mmkd::{DML}',
+         '--work-dir', str(tmp_path / 'run')], cwd=str(tmp_path),
+        capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "data_root 'data/digits'" in proc.stderr
+    assert "make_digits_dataset('data/digits')" in proc.stderr

@@ -52,6 +52,30 @@ def empty_dataset(error: BaseException) -> bool:
     return False
 
 
+def missing_data(config: str, error: FileNotFoundError):
+    """What to run when the config's dataset is not there (e.g. a config
+    of the wheel run from a new folder), or None if that is not the
+    error."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    for split in ('train', 'val', 'test'):
+        root = ((cfg.get(f'{split}_dataloader') or {}).get('dataset')
+                or {}).get('data_root')
+        if not root or osp.exists(root) or \
+                root.rstrip('/') not in str(error):
+            continue
+        how = ('write it with: python -c "from mmkd.utils.digits import '
+               f"make_digits_dataset; make_digits_dataset('{root}')\""
+               if 'digits' in root else 'put the dataset there')
+        return (f'{error}\nThe dataset of {config} is not here: data_root '
+                f'{root!r} (relative to {os.getcwd()}) does not exist. '
+                f'{how[0].upper()}{how[1:]}, or point the config at your '
+                'copy: --cfg-options train_dataloader.dataset.data_root=DIR '
+                'val_dataloader.dataset.data_root=DIR '
+                'test_dataloader.dataset.data_root=DIR')
+    return None
+
+
 def toolbox(config: str) -> str:
     """``'mmpretrain'`` or ``'mmdet'``: the config's ``default_scope``, else
     the toolbox whose registry builds its model (its student's, for a
@@ -97,6 +121,11 @@ def run(name: str) -> None:
     try:
         runpy.run_path(script, run_name='__main__')
         destroy_process_group()
+    except FileNotFoundError as e:
+        hint = args and osp.isfile(args[0]) and missing_data(args[0], e)
+        if not hint:
+            raise
+        raise SystemExit(hint) from e
     except ValueError as e:
         if not empty_dataset(e):
             raise

@@ -1,5 +1,6 @@
 """Building a distiller's parts from configs that name only what changes."""
 import copy
+import difflib
 import inspect
 import os.path as osp
 from typing import Optional, Union
@@ -71,7 +72,36 @@ def signature_default(cls, name: str):
         param = inspect.signature(klass.__init__).parameters.get(name)
         if param is not None:
             return param.default
-    raise KeyError(f'{cls.__name__} has no argument {name!r}')
+    check_arguments(cls, [name])
+
+
+def accepted_arguments(cls) -> list:
+    """The named arguments of ``cls.__init__`` and of the bases' it passes
+    ``**kwargs`` on to."""
+    names = []
+    for klass in cls.__mro__:
+        if '__init__' not in vars(klass):
+            continue
+        params = inspect.signature(klass.__init__).parameters.values()
+        names += [p.name for p in params if p.name != 'self' and p.kind
+                  not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                  and p.name not in names]
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names
+
+
+def check_arguments(cls, given) -> None:
+    """A TypeError naming the first of ``given`` that ``cls`` does not take,
+    the closest argument it does take, and all of them."""
+    known = accepted_arguments(cls)
+    for name in given:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f' Did you mean {close[0]!r}?' if close else ''
+            raise TypeError(
+                f'{cls.__name__} has no argument {name!r}.{hint} It takes: '
+                f'{", ".join(known)}.')
 
 
 def with_defaults(cfg: Optional[dict], default: Optional[dict],
@@ -125,7 +155,9 @@ def with_defaults(cfg: Optional[dict], default: Optional[dict],
 
 def model_cfg(model: Union[str, dict, Config], what: str) -> ConfigDict:
     """A model config from a config file, an ``mmdet::``/``mmpretrain::``/
-    ``mmkd::`` path, a full config or a model dict."""
+    ``mmkd::`` path, a full config or a model dict; a full config's
+    top-level ``data_preprocessor`` goes into its model, as the Runner
+    does."""
     if isinstance(model, str):
         if '::' not in model and not osp.isfile(model):
             raise FileNotFoundError(
@@ -135,7 +167,12 @@ def model_cfg(model: Union[str, dict, Config], what: str) -> ConfigDict:
         model = get_config(model) if '::' in model else Config.fromfile(model)
     full = isinstance(model, Config) or 'type' not in model
     if full and 'model' in model:
+        top = model.get('data_preprocessor')
         model = model['model']
+        if isinstance(model, dict) and top is not None:
+            # what the Runner gives the model of that config
+            model = dict(model)
+            model.setdefault('data_preprocessor', top)
     if not isinstance(model, dict) or 'type' not in model:
         raise ValueError(
             f'{what} must be a config file, an mmdet::/mmpretrain:: path '

@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmkd.registry import MODELS
-from .utils import check_loss_weight
+from .utils import check_loss_weight, check_number
 
 
 def _same_size(s: torch.Tensor, t: torch.Tensor, pool=False):
@@ -99,9 +99,7 @@ class CWDLoss(_FeatureLoss):
 
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0):
         super().__init__(loss_weight)
-        if tau <= 0:
-            raise ValueError(f'CWDLoss: tau must be > 0, got {tau}')
-        self.tau = float(tau)
+        self.tau = check_number(tau, 'tau', 'CWDLoss', positive=True)
 
     def forward(self, s, t):
         s, t = self._check(s, t)

@@ -3,7 +3,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmkd.registry import MODELS
 
-from .utils import check_loss_weight
+from .utils import check_loss_weight, check_number
 
 
 @MODELS.register_module()
@@ -31,10 +31,8 @@ class KDLoss(nn.Module):
                  use_sigmoid: bool = False,
                  loss_weight: float = 1.0):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(
-                f'KDLoss: temperature must be > 0, got {temperature}')
-        self.temperature = float(temperature)
+        self.temperature = check_number(temperature, 'temperature', 'KDLoss',
+                                        positive=True)
         self.use_sigmoid = use_sigmoid
         self.loss_weight = check_loss_weight(loss_weight, 'KDLoss')
 
