@@ -44,12 +44,23 @@ def _patch_scores(disc, maps) -> List:
     return [torch.sigmoid(s) for s in unwrap(disc)(maps)]
 
 
-def _rows(real, raw, adapted, disc, names) -> List[Dict]:
+class Row(dict):
+    """One level's maps by column, with ``label``: the level as the build
+    log names it (``student level 1 -> teacher level 0``)."""
+    label = ''
+
+
+def _rows(real, raw, adapted, disc, names, pairs, unit) -> List[Dict]:
     d_real, d_fake = _patch_scores(disc, real), _patch_scores(disc, adapted)
-    return [{names[0]: r, names[1]: s, names[1] + ' adapted': a,
-             '|adapted - ' + names[0] + '|': (a - r).abs(),
-             f'D({names[0]})': dr, f'D({names[1]})': df}
-            for r, s, a, dr, df in zip(real, raw, adapted, d_real, d_fake)]
+    rows = []
+    for (i, j), r, s, a, dr, df in zip(pairs, real, raw, adapted, d_real,
+                                       d_fake):
+        row = Row({names[0]: r, names[1]: s, names[1] + ' adapted': a,
+                   '|adapted - ' + names[0] + '|': (a - r).abs(),
+                   f'D({names[0]})': dr, f'D({names[1]})': df})
+        row.label = f'{names[1]} {unit} {i} -> {names[0]} {unit} {j}'
+        rows.append(row)
+    return rows
 
 
 @torch.no_grad()
@@ -67,7 +78,8 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
         adapted = model.adapter(raw, sizes) if getattr(
             model, 'adapter', None) is not None else resized(raw, sizes)
         rows = _rows(real, raw, adapted, getattr(model, 'discriminator',
-                                                 None), ('teacher', 'student'))
+                                                 None), ('teacher', 'student'),
+                     model.level_pairs, task.unit[:-1])
         if getattr(model, 'attention', None) is not None:
             out = model.attention(real, adapted)
             for row, t, s in zip(rows, out['t_masks'], out['s_masks']):
@@ -86,7 +98,8 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
                 model.discriminators[k]
             groups[f'network {k} from {(k - 1) % len(nets)} '] = _rows(
                 real, raw, adapted, disc, (f'network {(k - 1) % len(nets)}',
-                                           f'network {k}'))
+                                           f'network {k}'), pairs,
+                model.tasks[k].unit[:-1])
         return groups
     if hasattr(model, 'branches'):  # MB-AKT / BYOT
         return _branch_maps(model, inputs)
@@ -130,8 +143,9 @@ def draw(image: np.ndarray, groups: Dict[str, List[Dict]],
     out = []
     for group, rows in groups.items():
         for level, row in enumerate(rows):
-            title = (group if len(rows) == 1 and group else
-                     f'{group}level {level}').strip()
+            title = getattr(row, 'label', '') or (
+                group if len(rows) == 1 and group else
+                f'{group}level {level}').strip()
             cols = [(k, v) for k, v in row.items() if v is not None]
             fig, axes = plt.subplots(1, len(cols) + 1,
                                      figsize=(2.6 * (len(cols) + 1), 2.6))
@@ -187,10 +201,14 @@ def drawing_parser(description: str, out: str):
     DIR] [--size N] [--before]`` (parse with :func:`parse_drawing_args`)."""
     import argparse
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument('config')
-    parser.add_argument('checkpoint', nargs='?')
-    parser.add_argument('images', nargs='+')
-    parser.add_argument('--out', default=out)
+    parser.add_argument('config', help='the distillation config of the run '
+                        '(its teacher_ckpt, if any, must exist here)')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='a checkpoint of that run (epoch_N.pth); '
+                        'without it the untrained models are drawn')
+    parser.add_argument('images', nargs='+', help='image files to draw')
+    parser.add_argument('--out', default=out,
+                        help=f'folder for the PNGs (default: {out})')
     parser.add_argument('--size', type=int, default=256,
                         help='square side the image is resized to')
     parser.add_argument('--before', action='store_true',

@@ -213,3 +213,51 @@ def test_plot_losses_draws_every_logged_term(tmp_path):
                str(tmp_path / 'nothing'))
     assert proc.returncode != 0 and 'no */vis_data/scalars.json' in \
         proc.stderr
+
+
+def test_visualize_distill_help_describes_every_argument():
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
+    try:
+        import visualize_distill
+    finally:
+        sys.path.pop(0)
+    actions = [a for a in visualize_distill.build_parser()._actions
+               if a.dest != 'help']
+    assert {a.dest for a in actions} == {
+        'config', 'checkpoint', 'images', 'out', 'size', 'before', 'reduce'}
+    assert all(a.help for a in actions), [a.dest for a in actions
+                                          if not a.help]
+
+
+def test_pictures_name_levels_as_the_build_log_pairs_them(distiller_cfg):
+    """A student whose distilled levels are not 0..n-1: the log's pairing
+    and the pictures' names agree."""
+    from mmkd.registry import MODELS
+    from mmkd.visualization import distill_maps
+    from ..conftest import packed_batch
+    model = MODELS.build(distiller_cfg(levels=[1, 2])).eval()
+    data = model.data_preprocessor(packed_batch(batch_size=1), False)
+    rows = distill_maps(model, data['inputs'])['']
+    assert [r.label for r in rows] == [
+        f'student level {i} -> teacher level {j}'
+        for i, j in model.level_pairs]
+    assert [i for i, _ in model.level_pairs] == [1, 2]
+
+
+@pytest.mark.e2e
+def test_benchmark_a_one_class_detector_without_false_alarms():
+    """The raccoon configs (1 class) time; round 0 says it warms up; no
+    warning about base hooks that a timing does not use."""
+    proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
+                        'benchmark_distill.py'),
+               osp.join(ROOT, 'configs', 'demo',
+                        'kd_retinanet-r18_retinanet-r18-w16_24e_raccoon.py'),
+               '--img-size', '64', '--batch', '1', '--rounds', '1',
+               '--random-teacher')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[-3].startswith('round 0 (warm-up, not counted): '
+                                'student_step ')
+    assert lines[-2].startswith('round 1: student_step ')
+    assert json.loads(lines[-1])['ratio'] > 0
+    assert 'This run has no' not in proc.stdout + proc.stderr

@@ -15,8 +15,12 @@ one warm-up round:
   ``loss_kd``, ``loss_hint`` and the discriminator); ``distill_step``, the
   full step.
 
-The last line is JSON with ``ratio = distill_step / networks`` and
-``ratio_paired``, the median of each round's ratio.
+The last line is JSON with ``ratio = distill_step / networks``,
+``ratio_paired``, the median of each round's ratio, and ``ratio_protocol``:
+the step against the limit of the method's own protocol. AFD's paper runs
+every network forward and backward twice per iteration (the logit update,
+then the adversarial one on the stepped weights), so its limit is two
+plain steps of every network; the others' is one.
 """
 import argparse
 import copy
@@ -36,8 +40,8 @@ import mmkd  # noqa: F401
 from mmkd.models.distillers.utils import build_model
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_distill import (finite, make_batch, timed,  # noqa: E402
-                               zero_learning_rates)
+from benchmark_distill import (finite, make_batch, no_runner,  # noqa: E402
+                               timed, zero_learning_rates)
 
 
 def parse_args():
@@ -78,19 +82,23 @@ def main():
     model = build_model(copy.deepcopy(cfg.model)).to(args.device).train()
     optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     zero_learning_rates(optim)  # full steps on one batch, weights kept
+    no_runner(model)
     batch = make_batch(model.student, args.batch, args.img_size)
     parts = dict(networks=plain_steps(model, cfg.model, batch, args.device),
                  distill_step=lambda: finite(model.train_step(
                      copy.deepcopy(batch), optim)))
     times = {k: [] for k in parts}
     for r in range(args.rounds + 1):
-        for name, fn in parts.items():
-            t = timed(fn, args.device)
-            if r > 0:
+        now = {name: timed(fn, args.device) for name, fn in parts.items()}
+        if r > 0:  # round 0 warms up
+            for name, t in now.items():
                 times[name].append(t)
-        print(f'round {r}: ' + ', '.join(
-            f'{k} {v[-1]:.3f}s' for k, v in times.items() if v), flush=True)
+        print(f'round {r}{" (warm-up, not counted)" if r == 0 else ""}: '
+              + ', '.join(f'{k} {v:.3f}s' for k, v in now.items()),
+              flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
+    # AFD's protocol: every network forward and backward twice
+    passes = 2 if getattr(model, 'discriminators', None) is not None else 1
     result = dict(
         config=os.path.basename(args.config), img_size=args.img_size,
         batch=args.batch, rounds=args.rounds, device=args.device,
@@ -100,6 +108,9 @@ def main():
         ratio_paired=round(statistics.median(
             d / n for d, n in zip(times['distill_step'], times['networks'])),
             4),
+        protocol_passes=passes,
+        ratio_protocol=round(med['distill_step'] /
+                             (passes * med['networks']), 4),
         peak_rss_mb=round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     print(json.dumps(result))

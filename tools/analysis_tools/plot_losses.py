@@ -2,8 +2,9 @@
 
     python tools/analysis_tools/plot_losses.py WORK_DIR [--out FILE]
 
-Reads the newest ``WORK_DIR/<timestamp>/vis_data/scalars.json`` (or a
-``scalars.json`` given directly) and writes one PNG (default
+Reads every ``WORK_DIR/<timestamp>/vis_data/scalars.json`` (a resumed run
+has one folder per start; where two log the same iteration, the later start
+wins) or a ``scalars.json`` given directly, and writes one PNG (default
 ``WORK_DIR/losses.png``): the student's task losses on one axis, each
 distillation term (``distill.*``) on its own, the discriminator's losses,
 its mean scores (``disc.score_real``/``disc.score_fake``), each peer's or
@@ -20,14 +21,15 @@ NOT_PLOTTED = {'data_time', 'time', 'epoch', 'iter', 'step', 'memory',
                'loss'}  # 'loss': the sum of all terms
 
 
-def find_scalars(path: str) -> str:
+def find_scalars(path: str) -> list:
+    """The ``scalars.json`` of every start of the run, oldest first."""
     if osp.isfile(path):
-        return path
+        return [path]
     found = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
     if not found:
         raise SystemExit(f'no */vis_data/scalars.json under {path}: give a '
                          'work_dir of a finished or running training')
-    return found[-1]
+    return found
 
 
 def panel(key: str) -> str:
@@ -44,23 +46,26 @@ def panel(key: str) -> str:
     return f'{prefix} task loss' if prefix == 'student' else f'{prefix} loss'
 
 
-def read(path: str):
-    """``{axis: {key: (xs, ys)}}``: training keys by iteration, validation
-    metrics by epoch."""
-    axes = defaultdict(lambda: defaultdict(lambda: ([], [])))
-    with open(path) as f:
-        for line in f:
-            row = json.loads(line)
-            train = 'iter' in row
-            x = row.get('step', row.get('iter'))
-            for key, value in row.items():
-                if (key in NOT_PLOTTED or key.endswith('lr')
-                        or not isinstance(value, (int, float))
-                        or train == ('/' in key)):
-                    continue
-                xs, ys = axes[panel(key)][key]
-                xs.append(x)
-                ys.append(value)
+def read(paths: list):
+    """``{axis: {key: (xs, ys)}}`` over the logs of every start, in order:
+    training keys by iteration, validation metrics by epoch."""
+    values = defaultdict(dict)  # key -> {x: y}; a later start overrides
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                train = 'iter' in row
+                x = row.get('step', row.get('iter'))
+                for key, value in row.items():
+                    if (key in NOT_PLOTTED or key.endswith('lr')
+                            or not isinstance(value, (int, float))
+                            or train == ('/' in key)):
+                        continue
+                    values[key][x] = value
+    axes = defaultdict(dict)
+    for key, points in values.items():
+        xs = sorted(points)
+        axes[panel(key)][key] = (xs, [points[x] for x in xs])
     return axes
 
 
@@ -98,10 +103,10 @@ def main():
     scalars = find_scalars(args.work_dir)
     out = args.out or osp.join(
         args.work_dir if osp.isdir(args.work_dir) else
-        osp.dirname(scalars), 'losses.png')
+        osp.dirname(scalars[0]), 'losses.png')
     axes = read(scalars)
     plot(axes, out)
-    print(f'wrote {out} ({len(axes)} axes from {scalars})')
+    print(f'wrote {out} ({len(axes)} axes from {", ".join(scalars)})')
 
 
 if __name__ == '__main__':

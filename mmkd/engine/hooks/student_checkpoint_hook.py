@@ -1,3 +1,4 @@
+import importlib.util
 import os.path as osp
 from typing import Dict, Optional
 
@@ -53,6 +54,26 @@ class StudentCheckpointHook(Hook):
         self._sync(runner)
 
     @master_only
+    def after_train(self, runner) -> None:
+        """One line at the end: where the student is and how to test and
+        export it."""
+        work = runner.work_dir
+        ckpt = osp.join(work, 'student_best.pth')
+        if not ('best' in self.kinds and osp.isfile(ckpt)):
+            ckpt = osp.join(work, 'student_latest.pth')
+        last = runner.message_hub.get_info('last_ckpt') or osp.join(
+            work, 'epoch_N.pth')
+        peers = len(runner.cfg.model.get('peers') or [])
+        runner.logger.info(
+            f'Distillation done. The student: {ckpt} with '
+            f'{osp.join(work, "student_config.py")}'
+            + (f' (peers: peerK_config.py, K=1..{peers})' if peers else '')
+            + f'. Test it with plain {toolbox_tool(runner, "test.py")} '
+            f'{osp.join(work, "student_config.py")} {ckpt}; export a '
+            f'student checkpoint: python {mmkd_tool("export_student.py")} '
+            f'{last} student.pth' + (' [--peer K]' if peers else '') + '.')
+
+    @master_only
     def _write_config(self, runner) -> None:
         student_config(runner.cfg).dump(
             osp.join(runner.work_dir, 'student_config.py'))
@@ -73,3 +94,27 @@ class StudentCheckpointHook(Hook):
                 save_atomic(
                     student_checkpoint(student.state_dict(), meta),
                     osp.join(osp.dirname(path), f'student_{kind}.pth'))
+
+
+def toolbox_tool(runner, name: str) -> str:
+    """``python <mmdet or mmpretrain>/.mim/tools/NAME`` of the run's
+    toolbox (found without importing it)."""
+    scope = runner.cfg.get('default_scope') or 'mmdet'
+    spec = importlib.util.find_spec(scope)
+    if spec is None or not spec.submodule_search_locations:
+        return f'python <{scope}>/tools/{name}'
+    root = list(spec.submodule_search_locations)[0]
+    return f'python {osp.join(root, ".mim", "tools", name)}'
+
+
+def mmkd_tool(name: str) -> str:
+    """mmkd's ``tools/model_converters/NAME`` (in the checkout or the
+    wheel's ``mmkd/.mim``)."""
+    import mmkd
+    pkg = osp.dirname(osp.abspath(mmkd.__file__))
+    for root in (osp.join(osp.dirname(pkg), 'tools'),
+                 osp.join(pkg, '.mim', 'tools')):
+        path = osp.join(root, 'model_converters', name)
+        if osp.isfile(path):
+            return path
+    return osp.join('tools', 'model_converters', name)
