@@ -306,7 +306,6 @@ class BaseDistiller(BaseModel):
             name = key[len('train/'):]
             if (key.startswith(('train/distill.', 'train/disc.'))
                     and name not in log_vars
-                    and not name.endswith(('.lr', '.momentum'))  # a part's
                     and not (keep_scales
                              and name.startswith('distill.scale_'))):
                 hub.log_scalars.pop(key)
