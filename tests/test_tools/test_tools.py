@@ -261,3 +261,25 @@ def test_benchmark_a_one_class_detector_without_false_alarms():
     assert lines[-2].startswith('round 1: student_step ')
     assert json.loads(lines[-1])['ratio'] > 0
     assert 'This run has no' not in proc.stdout + proc.stderr
+
+
+@pytest.mark.e2e
+def test_benchmark_online_reports_the_protocol_ratio_over_runs():
+    """AFD's step against its protocol's limit (two plain steps of every
+    network), in two fresh processes and their summary."""
+    proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
+                        'benchmark_online.py'),
+               osp.join(ROOT, 'configs', 'afd',
+                        'afd_resnet8-w16_resnet8_digits.py'),
+               '--batch', '4', '--rounds', '1', '--runs', '2',
+               '--keep-memory')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    *runs, summary = [json.loads(line) for line in
+                      proc.stdout.strip().splitlines()[-3:]]
+    for r in runs:
+        assert r['protocol_passes'] == 2 and r['keep_memory']
+        assert r['ratio_protocol'] == pytest.approx(
+            r['distill_step'] / (2 * r['networks']), abs=1e-3)
+    assert summary['runs'] == 2
+    assert summary['min']['ratio_protocol'] <= \
+        summary['median']['ratio_protocol'] <= summary['max']['ratio_protocol']

@@ -168,21 +168,21 @@ def no_runner(model) -> None:
 RATIOS = ('ratio', 'ratio_with_head', 'ratio_both', 'ratio_paired')
 
 
-def repeat(runs: int) -> None:
-    """This command's measurement in ``runs`` fresh processes, one after
-    another: each run's line, then the median, min and max of each
-    ratio."""
+def repeat(runs: int, script: str = __file__, ratios=RATIOS) -> None:
+    """This command's measurement (of ``script``) in ``runs`` fresh
+    processes, one after another: each run's line, then the median, min and
+    max of each of ``ratios``."""
     results = []
     for _ in range(runs):
         proc = subprocess.run(
-            [sys.executable, __file__, *sys.argv[1:], '--runs', '1'],
+            [sys.executable, script, *sys.argv[1:], '--runs', '1'],
             capture_output=True, text=True)
         if proc.returncode:
             raise SystemExit(proc.stderr[-3000:])
         line = proc.stdout.strip().splitlines()[-1]
         print(line, flush=True)
         results.append(json.loads(line))
-    values = {k: [r[k] for r in results] for k in RATIOS}
+    values = {k: [r[k] for r in results] for k in ratios}
     print(json.dumps(dict(
         config=results[0]['config'], runs=runs,
         keep_memory=results[0]['keep_memory'],

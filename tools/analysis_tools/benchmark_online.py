@@ -2,7 +2,8 @@
 against the work it cannot avoid.
 
     python tools/analysis_tools/benchmark_online.py CONFIG \
-        [--img-size 32] [--batch 64] [--rounds 10] [--device cpu|cuda]
+        [--img-size 32] [--batch 64] [--rounds 10] [--device cpu|cuda] \
+        [--keep-memory] [--runs N]
 
 Interleaved in one run, on the same batch, medians over ``--rounds`` after
 one warm-up round:
@@ -20,7 +21,8 @@ The last line is JSON with ``ratio = distill_step / networks``,
 the step against the limit of the method's own protocol. AFD's paper runs
 every network forward and backward twice per iteration (the logit update,
 then the adversarial one on the stepped weights), so its limit is two
-plain steps of every network; the others' is one.
+plain steps of every network; the others' is one. ``--keep-memory`` and
+``--runs N`` are those of ``benchmark_distill.py``.
 """
 import argparse
 import copy
@@ -40,8 +42,11 @@ import mmkd  # noqa: F401
 from mmkd.models.distillers.utils import build_model
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_distill import (finite, make_batch, no_runner,  # noqa: E402
-                               timed, zero_learning_rates)
+from benchmark_distill import (finite, keep_freed_memory,  # noqa: E402
+                               make_batch, no_runner, repeat, timed,
+                               zero_learning_rates)
+
+RATIOS = ('ratio', 'ratio_paired', 'ratio_protocol')
 
 
 def parse_args():
@@ -52,6 +57,14 @@ def parse_args():
     parser.add_argument('--rounds', type=int, default=10)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--keep-memory', action='store_true',
+        help='keep freed memory in the process (glibc), so that no part '
+        'pays page faults for memory that another part freed')
+    parser.add_argument(
+        '--runs', type=int, default=1,
+        help='repeat the measurement in this many fresh processes and '
+        'print the median, min and max of each ratio')
     return parser.parse_args()
 
 
@@ -75,6 +88,12 @@ def plain_steps(model, model_cfg, batch, device):
 
 def main():
     args = parse_args()
+    if args.runs < 1:
+        raise SystemExit(f'--runs {args.runs}: give 1 or more')
+    if args.runs > 1:
+        return repeat(args.runs, osp.abspath(__file__), RATIOS)
+    if args.keep_memory:
+        keep_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
@@ -102,7 +121,7 @@ def main():
     result = dict(
         config=os.path.basename(args.config), img_size=args.img_size,
         batch=args.batch, rounds=args.rounds, device=args.device,
-        threads=torch.get_num_threads(),
+        threads=torch.get_num_threads(), keep_memory=args.keep_memory,
         **{k: round(v, 4) for k, v in med.items()},
         ratio=round(med['distill_step'] / med['networks'], 4),
         ratio_paired=round(statistics.median(
