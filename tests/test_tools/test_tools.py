@@ -244,16 +244,20 @@ def test_pictures_name_levels_as_the_build_log_pairs_them(distiller_cfg):
     assert [i for i, _ in model.level_pairs] == [1, 2]
 
 
+def benchmark(tool: str, config: str, *args):
+    """``benchmark_<tool>.py configs/<config> --rounds 1 ARGS``."""
+    return run(osp.join(ROOT, 'tools', 'analysis_tools',
+                        f'benchmark_{tool}.py'),
+               osp.join(ROOT, 'configs', config), '--rounds', '1', *args)
+
+
 @pytest.mark.e2e
 def test_benchmark_a_one_class_detector_without_false_alarms():
     """The raccoon configs (1 class) time; round 0 says it warms up; no
     warning about base hooks that a timing does not use."""
-    proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
-                        'benchmark_distill.py'),
-               osp.join(ROOT, 'configs', 'demo',
-                        'kd_retinanet-r18_retinanet-r18-w16_24e_raccoon.py'),
-               '--img-size', '64', '--batch', '1', '--rounds', '1',
-               '--random-teacher')
+    proc = benchmark('distill', 'demo/kd_retinanet-r18_retinanet-r18-w16_'
+                     '24e_raccoon.py', '--img-size', '64', '--batch', '1',
+                     '--random-teacher')
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     assert lines[-3].startswith('round 0 (warm-up, not counted): '
@@ -267,19 +271,15 @@ def test_benchmark_a_one_class_detector_without_false_alarms():
 def test_benchmark_online_reports_the_protocol_ratio_over_runs():
     """AFD's step against its protocol's limit (two plain steps of every
     network), in two fresh processes and their summary."""
-    proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
-                        'benchmark_online.py'),
-               osp.join(ROOT, 'configs', 'afd',
-                        'afd_resnet8-w16_resnet8_digits.py'),
-               '--batch', '4', '--rounds', '1', '--runs', '2',
-               '--keep-memory')
+    proc = benchmark('online', 'afd/afd_resnet8-w16_resnet8_digits.py',
+                     '--batch', '4', '--runs', '2', '--keep-memory')
     assert proc.returncode == 0, proc.stderr[-3000:]
     *runs, summary = [json.loads(line) for line in
                       proc.stdout.strip().splitlines()[-3:]]
     for r in runs:
         assert r['protocol_passes'] == 2 and r['keep_memory']
         assert r['ratio_protocol'] == pytest.approx(
-            r['distill_step'] / (2 * r['networks']), abs=1e-3)
+            r['distill_step'] / (2 * r['networks']), rel=0.01)  # rounded
     assert summary['runs'] == 2
     assert summary['min']['ratio_protocol'] <= \
         summary['median']['ratio_protocol'] <= summary['max']['ratio_protocol']

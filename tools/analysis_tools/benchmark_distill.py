@@ -67,26 +67,30 @@ def parse_args():
         '--device', default='cpu',
         help='cpu (default) or cuda; on cuda every part is timed to the '
         'end of its kernels')
-    parser.add_argument(
-        '--keep-memory',
-        action='store_true',
-        help='keep freed memory in the process (glibc), so that no part '
-        'pays page faults for memory that another part freed')
+    add_repeat_args(parser)
     parser.add_argument(
         '--random-teacher',
         action='store_true',
         help='use randomly initialised teacher weights (timing does not '
         'depend on them) instead of the config\'s teacher_ckpt')
     parser.add_argument(
-        '--runs', type=int, default=1,
-        help='repeat the measurement in this many fresh processes and '
-        'print the median, min and max of each ratio')
-    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. model.loss_kd=None')
     return parser.parse_args()
+
+
+def add_repeat_args(parser) -> None:
+    """``--keep-memory`` and ``--runs``, of both benchmark tools."""
+    parser.add_argument(
+        '--keep-memory', action='store_true',
+        help='keep freed memory in the process (glibc), so that no part '
+        'pays page faults for memory that another part freed')
+    parser.add_argument(
+        '--runs', type=int, default=1,
+        help='repeat the measurement in this many fresh processes and '
+        'print the median, min and max of each ratio')
 
 
 def timed(fn, device: str) -> float:

@@ -42,9 +42,9 @@ import mmkd  # noqa: F401
 from mmkd.models.distillers.utils import build_model
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_distill import (finite, keep_freed_memory,  # noqa: E402
-                               make_batch, no_runner, repeat, timed,
-                               zero_learning_rates)
+from benchmark_distill import (add_repeat_args, finite,  # noqa: E402
+                               keep_freed_memory, make_batch, no_runner,
+                               repeat, timed, zero_learning_rates)
 
 RATIOS = ('ratio', 'ratio_paired', 'ratio_protocol')
 
@@ -57,14 +57,7 @@ def parse_args():
     parser.add_argument('--rounds', type=int, default=10)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--keep-memory', action='store_true',
-        help='keep freed memory in the process (glibc), so that no part '
-        'pays page faults for memory that another part freed')
-    parser.add_argument(
-        '--runs', type=int, default=1,
-        help='repeat the measurement in this many fresh processes and '
-        'print the median, min and max of each ratio')
+    add_repeat_args(parser)
     return parser.parse_args()
 
 
