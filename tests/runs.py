@@ -122,10 +122,10 @@ class Recorder(Hook):
             else runner.model
         self.log[runner.iter] = dict(
             {k: float(v) for k, v in outputs.items()},
-            distill=model.distill_enabled,
-            train_student=getattr(model, 'train_student', None),
-            train_disc=getattr(model, 'train_disc', None),
-            scales=dict(model.loss_scales))
+            distill=model.schedule.distill,
+            train_student=model.schedule.train_student,
+            train_disc=model.schedule.train_adversary,
+            scales=dict(model.schedule.scales))
 
 
 @HOOKS.register_module(force=True)

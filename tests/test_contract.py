@@ -212,7 +212,8 @@ def check_distiller(cfg, distiller_cfg):
                  if k.startswith('distill.loss')}
         assert terms and terms == set(model.distill_loss_names()), kind
         # loss-weight schedules reach every term without the method's help
-        twin.loss_scales = {name: 0.5 for name in terms}
+        for name in terms:
+            twin.schedule.set_scale(name, 0.5)
         halved = twin(data['inputs'], data['data_samples'], mode='loss')
         for name in terms:
             full, half = (torch.as_tensor(sum(x[f'distill.{name}'])) if
@@ -302,7 +303,8 @@ def check_no_teacher(args, kind, disc, trained):
     batch = batch_for(kind)
     state = model.data_preprocessor(copy.deepcopy(batch), True)
     twin = copy.deepcopy(model)
-    twin.loss_scales = {n: 0.5 for n in model.distill_loss_names()}
+    for n in model.distill_loss_names():
+        twin.schedule.set_scale(n, 0.5)
     computed = {}
     for update, same in zip(model.updates(), twin.updates()):
         if update.active():

@@ -1,9 +1,12 @@
 """The teacher, handled in one place: built, loaded on CPU, frozen."""
+import logging
 import os.path as osp
 from typing import Union
 
+import torch
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 from ..utils.checkpoint import (STUDENT_PREFIX, get_state_dict, is_url,
                                 load_checkpoint_file)
@@ -89,3 +92,28 @@ def build_teacher(teacher: Union[str, dict, Config]) -> nn.Module:
     model = build_model(teacher_model_cfg(teacher))
     model.requires_grad_(False)
     return model.eval()
+
+
+def warn_if_preprocessors_differ(student: nn.Module, teacher: nn.Module
+                                 ) -> None:
+    """Both models see the student's preprocessed batch; say so when
+    the teacher was trained with other normalisation."""
+    s, t = student.data_preprocessor, teacher.data_preprocessor
+    diffs = []
+    for name in ('mean', 'std'):
+        a, b = getattr(s, name, None), getattr(t, name, None)
+        if (a is None) != (b is None) or (a is not None and (
+                a.shape != b.shape
+                or not torch.allclose(a.float(), b.float()))):
+            diffs.append(name)
+    if (getattr(s, '_channel_conversion', None) != getattr(
+            t, '_channel_conversion', None)):
+        diffs.append('bgr_to_rgb')
+    if diffs:
+        print_log(
+            f'The teacher\'s data_preprocessor differs from the '
+            f'student\'s in {", ".join(diffs)}. Both models are fed '
+            'the batch as the student\'s preprocessor makes it; train '
+            'the teacher with the same normalisation for best results.',
+            logger='current',
+            level=logging.WARNING)

@@ -12,7 +12,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmkd.engine import DistillOptimWrapperConstructor
-from mmkd.models.distillers import base_distiller
+from mmkd.models.distillers import guard
 from mmkd.utils import load_checkpoint_file
 from ..conftest import packed_batch
 from ..runs import run_config
@@ -43,7 +43,7 @@ def test_nonfinite_losses_skip_the_updates(distiller_cfg, monkeypatch):
     poison_teacher(model)
     params, state = snapshot(model, optim)
     messages = []
-    monkeypatch.setattr(base_distiller, 'print_log',
+    monkeypatch.setattr(guard, 'print_log',
                         lambda msg, **kw: messages.append(msg))
     log = model.train_step(packed_batch(seed=1), optim)
     assert not torch.isfinite(log['distill.loss_feat'])
@@ -77,7 +77,7 @@ def test_a_finite_step_resets_the_count(distiller_cfg):
         with torch.no_grad():
             bias.copy_(good)
         model.train_step(packed_batch(), optim)
-    assert model._nonfinite_streak == 0
+    assert model.guard.streak == 0
 
 
 class PoisonAt(Hook):

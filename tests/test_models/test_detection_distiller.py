@@ -164,9 +164,9 @@ def test_teacher_is_protected(distiller_cfg):
 
 
 def test_warns_when_preprocessors_differ(distiller_cfg, monkeypatch):
-    from mmkd.models.distillers import base_distiller
+    from mmkd.models import teacher
     messages = []
-    monkeypatch.setattr(base_distiller, 'print_log',
+    monkeypatch.setattr(teacher, 'print_log',
                         lambda msg, **kwargs: messages.append(msg))
     cfg = distiller_cfg('retinanet')
     build(cfg)

@@ -8,7 +8,7 @@ import torch
 
 from mmkd.engine import DistillOptimWrapperConstructor
 from mmkd.engine.optimizers import distill_optim_wrapper_constructor as ctor
-from mmkd.models.distillers import base_distiller
+from mmkd.models.distillers import guard
 from mmkd.registry import MODELS
 from ..conftest import batch_for
 from .test_afd import afd
@@ -68,7 +68,7 @@ def test_an_exploding_finite_loss_is_skipped_and_named(monkeypatch):
     batch = batch_for('cifar_resnet')
     model.train_step(copy.deepcopy(batch), optim)  # the running levels
     said = []
-    monkeypatch.setattr(base_distiller, 'print_log',
+    monkeypatch.setattr(guard, 'print_log',
                         lambda m, **k: said.append(m))
     peer_loss = model.peers[0].loss
 
@@ -93,6 +93,6 @@ def test_the_explosion_check_can_be_switched_off():
         MODELS.build(afd(max_loss_jump=0.5))
     for jump, kept in ((1000.0, False), (None, True)):
         model = MODELS.build(afd(max_loss_jump=jump))
-        model._loss_levels = {'peer1.loss': 1.0}
-        assert model.all_finite({'peer1.loss': torch.tensor(1e9)},
-                                'logit') is kept
+        model.guard.levels = {'peer1.loss': 1.0}
+        assert model.guard.all_finite({'peer1.loss': torch.tensor(1e9)},
+                                      'logit', 0) is kept

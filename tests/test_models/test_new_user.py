@@ -90,9 +90,9 @@ def test_top_level_data_preprocessor_goes_to_the_student(distiller_cfg):
 
 
 def test_integer_mean_only_warns(distiller_cfg, monkeypatch):
-    from mmkd.models.distillers import base_distiller
+    from mmkd.models import teacher
     messages = []
-    monkeypatch.setattr(base_distiller, 'print_log',
+    monkeypatch.setattr(teacher, 'print_log',
                         lambda msg, **kw: messages.append(msg))
     student = retinanet()
     student['data_preprocessor'] = dict(PREPROCESSOR, mean=[0, 0, 0],
@@ -222,15 +222,17 @@ def test_resuming_another_student_is_refused(distiller_cfg):
 
 
 def test_warns_once_when_base_hooks_are_missing(distiller_cfg, monkeypatch):
-    from mmkd.models.distillers import base_distiller
+    from mmkd.models.distillers import schedule
     messages = []
     monkeypatch.setattr(
-        base_distiller, 'print_log',
+        schedule, 'print_log',
         lambda msg, level=logging.INFO, **kw: messages.append(msg))
     model = build(distiller_cfg())
-    model.hooks_seen.add('RandomStateHook')
-    model.check_base_hooks()
-    model.check_base_hooks()
+    model.schedule.announce('RandomStateHook')
+    model.schedule.check_hooks()
+    model.schedule.check_hooks()
     assert len(messages) == 1
-    assert 'no StudentCheckpointHook, RunGuardHook' in messages[0]
+    assert 'StudentCheckpointHook' in messages[0]
+    assert 'RunGuardHook' in messages[0]
+    assert 'no RandomStateHook' not in messages[0]
     assert 'default_hooks' in messages[0]

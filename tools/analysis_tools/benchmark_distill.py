@@ -165,8 +165,7 @@ def no_runner(model) -> None:
     """The timed steps run without a Runner, so without the base hooks
     (resume, checkpoints, run guard) whose absence the first step would
     warn about: none of their jobs applies to a timing."""
-    from mmkd.models.distillers.base_distiller import BASE_HOOKS
-    model.hooks_seen.update(BASE_HOOKS)
+    model.schedule.without_runner()
 
 
 RATIOS = ('ratio', 'ratio_with_head', 'ratio_both', 'ratio_paired')

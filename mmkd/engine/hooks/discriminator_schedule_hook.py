@@ -55,5 +55,6 @@ class DiscriminatorScheduleHook(Hook):
 
     def _apply(self, runner, distiller) -> None:
         t = progress(runner, self.by_epoch)
-        distiller.train_student = t >= self.warmup
-        distiller.train_disc = self.freeze is None or t < self.freeze
+        distiller.schedule.set_training(
+            student=t >= self.warmup,
+            adversary=self.freeze is None or t < self.freeze)

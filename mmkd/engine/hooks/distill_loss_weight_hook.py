@@ -114,7 +114,7 @@ class DistillLossWeightHook(Hook):
         t = progress(runner, self.by_epoch)
         for name, s in self.schedules.items():
             factor = schedule_factor(s, t)
-            distiller.loss_scales[name] = factor
-            if distiller.distill_enabled:  # logged while it acts
+            distiller.schedule.set_scale(name, factor)
+            if distiller.schedule.distill:  # logged while it acts
                 runner.message_hub.update_scalar(
                     f'train/distill.scale_{name}', factor)

@@ -8,6 +8,7 @@ from mmkd.registry import HOOKS
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import CheckpointHook
 
+from mmkd.models.distillers.schedule import required_hook
 from .utils import StatefulHook, announce, epoch_based
 
 
@@ -54,6 +55,7 @@ def gather_random_states() -> list:
 
 
 @HOOKS.register_module()
+@required_hook('random_state', 'a resume will not be exact')
 class RandomStateHook(StatefulHook):
     """Save every rank's random state in each runner checkpoint and restore
     it on resume, so a resumed run draws the same augmentations and samples

@@ -12,6 +12,7 @@ from mmengine.dist import is_main_process
 
 from mmkd.models.distillers.ktan import FORMER_NAMES
 from mmkd.utils.checkpoint import pid_alive, remove_stale_temps
+from mmkd.models.distillers.schedule import required_hook
 from .utils import StatefulHook, distiller_of
 
 LOCK = '.mmkd_run.lock'
@@ -31,6 +32,8 @@ def digest(state: dict, weights: bool) -> str:
 
 
 @HOOKS.register_module()
+@required_hook('run_guard', 'nothing stops a second run in this work_dir '
+               'or a resume with another teacher')
 class RunGuardHook(StatefulHook):
     """Keeps what a run trained from being lost or silently mixed up.
 

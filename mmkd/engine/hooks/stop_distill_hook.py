@@ -50,7 +50,7 @@ class StopDistillHook(StatefulHook):
         if resumed is not None:
             self.stopped_at = resumed['stopped_at']
         if self.stopped_at is not None:
-            distiller.distill_enabled = False
+            distiller.schedule.stop()
             runner.logger.info(
                 'Distillation stopped earlier in this run (at epoch '
                 f'{self.stopped_at["epoch"]}, iteration '
@@ -60,7 +60,7 @@ class StopDistillHook(StatefulHook):
         if (self.stopped_at is None
                 and progress(runner, self.by_epoch) >= self.stop):
             self.stopped_at = dict(epoch=runner.epoch, iter=runner.iter)
-            distiller_of(runner, type(self).__name__).distill_enabled = False
+            distiller_of(runner, type(self).__name__).schedule.stop()
             runner.logger.info(
                 f'Distillation stops at epoch {runner.epoch}, iteration '
                 f'{runner.iter}; the student continues on its task losses.')

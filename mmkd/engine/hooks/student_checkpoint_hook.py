@@ -9,10 +9,13 @@ from mmengine.hooks import Hook
 from mmkd.utils.checkpoint import (plain_meta, save_atomic,
                                    student_checkpoint, student_config)
 from mmkd.models.distillers.base_distiller import unwrap
+from mmkd.models.distillers.schedule import required_hook
 from .utils import distiller_of
 
 
 @HOOKS.register_module()
+@required_hook('student_checkpoint', 'no student_latest.pth or '
+               'student_config.py is written')
 class StudentCheckpointHook(Hook):
     """Write the student alone next to the runner's checkpoints, ready for
     plain MMDetection: ``student_latest.pth`` whenever the runner saves a

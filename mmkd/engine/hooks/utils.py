@@ -29,7 +29,7 @@ def announce(runner, hook: str) -> None:
     warns at the first iteration when a base hook is missing)."""
     model = unwrap(runner.model)
     if isinstance(model, BaseDistiller):
-        model.hooks_seen.add(hook)
+        model.schedule.announce(hook)
 
 
 def epoch_based(runner) -> bool:

@@ -22,9 +22,9 @@ from mmengine.model import ModuleList, is_model_wrapper
 
 from mmkd import registry
 from ..tasks import task_of
-from .base_distiller import (BaseDistiller, Update, check_gan,
-                             discriminator_loss, frozen, refuse_teacher,
-                             tensors_in, unwrap)
+from .base_distiller import BaseDistiller
+from .updates import (Update, check_gan, discriminator_loss, frozen,
+                      refuse_teacher, tensors_in, unwrap)
 from .teacher_distiller import (TeacherDistiller, feature_strides, logit_kd,
                                 pair_levels, probe_maps, resized)
 from .utils import build_model, model_cfg
@@ -133,7 +133,7 @@ class AFD(BaseDistiller):
                 losses.update((f'{prefix}.{n}', v) for n, v in net(
                     inputs, samples, mode='loss').items())
                 outs.append(dict(records))
-        if self.distill_enabled:
+        if self.schedule.distill:
             losses['distill.loss_kd'] = sum(
                 self._kd(task, outs[k], outs[k - 1])
                 for k, task in enumerate(self.tasks))
@@ -189,7 +189,7 @@ class AFD(BaseDistiller):
         return [
             Update('logit', 'student', self.logit_losses),
             Update('adversarial', 'adv', self.adversarial_losses,
-                   active=lambda: adv() and self.distill_enabled,
+                   active=lambda: adv() and self.schedule.distill,
                    log_prefix='distill.'),
             Update('discriminator', 'disc', self.discriminator_losses,
                    adversary=True, active=adv),

@@ -1,19 +1,22 @@
-import contextlib
 import logging
-from typing import Callable, Dict, List, NamedTuple, Optional, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MessageHub, print_log
-from mmengine.model import BaseModel, is_model_wrapper
-from mmengine.optim import OptimWrapperDict
+from mmengine.model import BaseModel
 
 from ..teacher import (build_teacher, load_teacher_weights,
-                       on_this_machine)
+                       on_this_machine, warn_if_preprocessors_differ)
+from .guard import LossGuard
+from .schedule import Schedule
+from .state import check_distiller_state
+from .updates import Update, _without_wrappers, optim_parts, unwrap
 from .utils import (build_model, check_arguments, check_count, model_cfg,
                     signature_default, with_defaults)
+
+__all__ = ['BaseDistiller', 'Update', 'unwrap']
 
 # What a component given without 'type' is merged over when the
 # distiller's own default for it is None.
@@ -29,116 +32,6 @@ INFERRED = dict(adapter=('in_channels', 'out_channels'),
                         'num_classes', 'head'))
 
 
-# The hooks every distillation run needs (configs/_base_/distill_runtime.py
-# and the method configs add them to default_hooks).
-BASE_HOOKS = ('RandomStateHook', 'StudentCheckpointHook', 'RunGuardHook')
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a (separate) DDP wrapper, or the module itself."""
-    return module.module if is_model_wrapper(module) else module
-
-
-def _without_wrappers(module, state_dict, prefix, local_metadata):
-    """State-dict hook: the keys of children wrapped for DDP (separate
-    DDP wraps student, adapter and discriminator, and each element of a
-    child list) without the wrappers' ``module.``, so checkpoints are the
-    same with and without DDP and mmengine's loader, which unwraps
-    children, finds every key."""
-    wrapped = sorted((f'{prefix}{name}.module.'
-                      for name, child in module.named_modules()
-                      if name and is_model_wrapper(child)),
-                     key=len, reverse=True)
-    if not wrapped:
-        return state_dict
-    items = list(state_dict.items())
-    state_dict.clear()
-    for key, value in items:
-        for w in wrapped:
-            if key.startswith(w):
-                key = w[:-len('module.')] + key[len(w):]
-        state_dict[key] = value
-    return state_dict
-
-
-def tensors_in(out) -> List[torch.Tensor]:
-    """The tensors in a model's output (nested tuples and lists)."""
-    if torch.is_tensor(out):
-        return [out]
-    if isinstance(out, (list, tuple)):
-        return [t for o in out for t in tensors_in(o)]
-    return []
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module):
-    """Let gradients flow through ``module`` but not into its weights."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield module
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
-def refuse_teacher(method: str, kind: str, teacher, teacher_ckpt) -> None:
-    """An online or self-distillation method given a teacher: an error."""
-    if teacher is not None or teacher_ckpt is not None:
-        raise ValueError(
-            f'{method} is {kind}, so it takes no teacher or teacher_ckpt. '
-            'Use KTAN or TeacherDistiller to distil from a trained teacher.')
-
-
-def check_gan(discriminator, loss_gan, without: str) -> None:
-    if (discriminator is None) != (loss_gan is None):
-        raise ValueError('discriminator and loss_gan go together: set '
-                         f'both, or both to None ({without})')
-
-
-def discriminator_loss(disc, loss_gan, reals, fakes) -> torch.Tensor:
-    """``loss_gan``'s discriminator loss of ``disc`` (reals real, fakes
-    fake, detached), the mean over maps; one call of ``disc``, as DDP
-    needs."""
-    out = disc([m.detach() for m in list(reals) + list(fakes)])
-    return sum(loss_gan.discriminator_loss(r, f)
-               for r, f in zip(out, out[len(reals):])) / len(reals)
-
-
-class Update(NamedTuple):
-    """One optimizer update of a training iteration, as a method declares
-    it (:meth:`BaseDistiller.updates`); the core's ``train_step`` runs them
-    in order.
-
-    Args:
-        name: For the log (``'student'``, ``'discriminator'``).
-        part: The optim wrapper it steps: a key of
-            :meth:`BaseDistiller.parts`.
-        losses: ``state -> losses``. ``state`` holds the preprocessed batch
-            (``inputs``, ``data_samples``) and whatever the iteration's
-            earlier updates put there (handed on explicitly, not through
-            attributes).
-        times: How many times it runs per iteration.
-        active: Whether it runs this iteration.
-        log_prefix: Only the losses whose names start with it are logged
-            (None: all, with the total ``loss``).
-        adversary: A discriminator's update: it runs only while
-            distillation is on and ``train_disc`` (DiscriminatorScheduleHook)
-            is set, and logs only ``disc.*``. The other updates step only
-            while ``train_student`` is set (else their losses are computed
-            without gradients and logged, e.g. during a discriminator
-            warm-up).
-    """
-    name: str
-    part: str
-    losses: Callable[[dict], Dict[str, torch.Tensor]]
-    times: int = 1
-    active: Callable[[], bool] = lambda: True
-    log_prefix: Optional[str] = None
-    adversary: bool = False
-
-
 class BaseDistiller(BaseModel):
     """A student trained with knowledge from a frozen teacher.
 
@@ -151,11 +44,9 @@ class BaseDistiller(BaseModel):
     ``predict`` and ``tensor`` go to the student, so validation,
     ``tools/test.py`` and the metrics report the student.
 
-    Three switches are set by mmkd's schedule hooks every iteration, from
-    the run's progress alone (so a resumed run sets them again):
-    ``loss_scales`` (a factor per distillation loss term),
-    ``distill_enabled`` and, for adversarial distillers, ``train_student``
-    and ``train_disc``.
+    The lifecycle hooks set its :class:`Schedule` (``self.schedule``: a
+    factor per distillation term, distillation on or off, which updates
+    train); the core reads it every iteration.
 
     A non-finite loss skips its update (nothing reaches weights or
     optimizer state), is logged with its term and iteration, and after
@@ -231,21 +122,12 @@ class BaseDistiller(BaseModel):
                     'inference; training loads the teacher (a URL is '
                     'downloaded then) and stops if it cannot.',
                     logger='current', level=logging.WARNING)
-            self._warn_if_preprocessors_differ()
+            warn_if_preprocessors_differ(self.student, teacher)
         # Iterations trained, saved with the model for an exact resume.
         self.register_buffer('num_iters', torch.zeros((), dtype=torch.long))
         self._register_state_dict_hook(_without_wrappers)
-        self.loss_scales: Dict[str, float] = {}
-        self.distill_enabled = True
-        # switched by DiscriminatorScheduleHook for the adversary updates
-        self.train_student = True
-        self.train_disc = True
-        self.max_nonfinite_skips = max_nonfinite_skips
-        self._nonfinite_streak = 0
-        self.max_loss_jump = max_loss_jump
-        self._loss_levels: Dict[str, float] = {}  # running |loss| per key
-        self.hooks_seen = set()  # filled by mmkd's hooks in before_train
-        self._checked_hooks = False
+        self.schedule = Schedule()
+        self.guard = LossGuard(max_nonfinite_skips, max_loss_jump)
 
     # The teacher checkpoint is a ReconstructionTeacher's (its decoder.*
     # must be there and is not loaded): the complementary student's.
@@ -274,34 +156,12 @@ class BaseDistiller(BaseModel):
             self.load_teacher()
         return super().train(mode)
 
-    def check_base_hooks(self) -> None:
-        """Warn once, at the first iteration, when a run lacks mmkd's base
-        hooks (e.g. ``custom_hooks``/``default_hooks`` replaced)."""
-        if self._checked_hooks:
-            return
-        self._checked_hooks = True
-        missing = [h for h in BASE_HOOKS if h not in self.hooks_seen]
-        if missing:
-            print_log(
-                f'This run has no {", ".join(missing)}: '
-                + ', '.join({
-                    'RandomStateHook': 'a resume will not be exact',
-                    'StudentCheckpointHook': 'no student_latest.pth or '
-                    'student_config.py is written',
-                    'RunGuardHook': 'nothing stops a second run in this '
-                    'work_dir or a resume with another teacher'
-                }[h] for h in missing) + '. Inherit '
-                'configs/_base_/distill_runtime.py and keep its '
-                'default_hooks entries (random_state, student_checkpoint, '
-                'run_guard).',
-                logger='current', level=logging.WARNING)
-
     def forget_stale_logs(self, log_vars: Dict[str, torch.Tensor]) -> None:
         """Drop the window means of ``distill.*``/``disc.*`` terms this
         iteration did not compute (after a stop, during a warm-up, after a
         resume without a term), so the log shows only what happens."""
         hub = MessageHub.get_current_instance()
-        keep_scales = self.distill_enabled
+        keep_scales = self.schedule.distill
         for key in list(hub.log_scalars):
             name = key[len('train/'):]
             if (key.startswith(('train/distill.', 'train/disc.'))
@@ -314,7 +174,8 @@ class BaseDistiller(BaseModel):
 
     def distill_loss_names(self) -> List[str]:
         """The distillation loss terms (``loss_*``) this distiller computes,
-        the names ``loss_scales`` and the weight-schedule hook use."""
+        the names the schedule's scales and the weight-schedule hook
+        use."""
         raise NotImplementedError
 
     def with_scales(self, losses: Dict[str, torch.Tensor]) -> dict:
@@ -322,7 +183,7 @@ class BaseDistiller(BaseModel):
         DistillLossWeightHook set one). The core applies it to every
         update's losses, so a method never calls anything for it."""
         for key, value in losses.items():
-            scale = self.loss_scales.get(key[len('distill.'):], 1.0) \
+            scale = self.schedule.scale(key[len('distill.'):]) \
                 if key.startswith('distill.') else 1.0
             if scale != 1.0:
                 losses[key] = [v * scale for v in value] if isinstance(
@@ -336,79 +197,6 @@ class BaseDistiller(BaseModel):
         first = self.updates()[0]
         return self.with_scales(first.losses(
             dict(inputs=inputs, data_samples=data_samples)))
-
-    def all_finite(self, losses: Dict[str, torch.Tensor],
-                   update: str) -> bool:
-        """Whether every loss in ``losses`` is finite and none exploded
-        (``max_loss_jump``), on every rank (so all ranks skip together),
-        with one device sync; logs the culprits and their network when
-        not."""
-        keys = [k for k in losses if 'loss' in k]
-        parts = [v if isinstance(v, (list, tuple)) else [v]
-                 for v in (losses[k] for k in keys)]
-        flags = torch.stack([torch.stack([torch.isfinite(x).all()
-                                          for x in xs]).all() for xs in parts])
-        values = torch.stack([sum(x.detach().float().sum() for x in xs)
-                              for xs in parts])
-        ok = flags.all().float()
-        if dist.is_available() and dist.is_initialized():
-            dist.all_reduce(ok, op=dist.ReduceOp.MIN)
-        ok, *values = torch.cat([ok[None], values.abs()]).tolist()
-        bad = [f'non-finite {k}' for k, flag in zip(keys, flags.tolist())
-               if not flag]
-        if ok == 1.0 and self.max_loss_jump is not None:
-            bad = self._exploded(dict(zip(keys, values)))
-            if dist.is_available() and dist.is_initialized():
-                t = torch.tensor(0.0 if bad else 1.0, device=flags.device)
-                dist.all_reduce(t, op=dist.ReduceOp.MIN)
-                ok = t.item()
-            else:
-                ok = 0.0 if bad else 1.0
-        if ok == 1.0:
-            for k, v in zip(keys, values):
-                level = self._loss_levels.get(k)
-                self._loss_levels[k] = v if level is None else \
-                    0.9 * level + 0.1 * v
-            return True
-        print_log(
-            f'Iteration {int(self.num_iters)}: '
-            f'{"; ".join(bad) if bad else "a bad loss on another rank"}; '
-            f'the {update} update is skipped (nothing written to its '
-            'weights or optimizer state).',
-            logger='current',
-            level=logging.WARNING)
-        return False
-
-    def _exploded(self, values: Dict[str, float]) -> List[str]:
-        """The losses far above their running level, each with its
-        network (the key's prefix: student, peerK, distill, disc)."""
-        out, jump = [], self.max_loss_jump
-        for key, value in values.items():
-            level = self._loss_levels.get(key)
-            if level is not None and value > jump * max(level, 1.0):
-                network = key.split('.')[0] if '.' in key else 'student'
-                times = value / max(level, 1e-12)
-                out.append(
-                    f'{key} = {value:.3g} exploded ({times:.3g} '
-                    f'times its running level {level:.3g}; network: '
-                    f'{network}): lower that network\'s learning rate (its '
-                    'optimizer part) or its loss weight')
-        return out
-
-    def count_skips(self, skipped: bool) -> None:
-        """Track consecutive iterations with a skipped update; stop the run
-        after ``max_nonfinite_skips`` of them."""
-        self._nonfinite_streak = self._nonfinite_streak + 1 if skipped else 0
-        if self._nonfinite_streak >= self.max_nonfinite_skips:
-            raise RuntimeError(
-                f'Training stopped at iteration {int(self.num_iters)}: '
-                f'non-finite losses in {self._nonfinite_streak} consecutive '
-                f'iterations (max_nonfinite_skips='
-                f'{self.max_nonfinite_skips}). The skipped updates wrote '
-                'nothing, so the weights, and the last checkpoint in '
-                'work_dir, are those of finite steps. Lower the learning '
-                'rate or the distillation loss weights (or warm them up '
-                'with DistillLossWeightHook), then resume.')
 
     def predictors(self) -> Dict[str, Callable]:
         """Other networks' ``val_step`` by name (AFD's peers, MB-AKT's
@@ -439,44 +227,22 @@ class BaseDistiller(BaseModel):
         Without an entry they train in the student's part."""
         return {}
 
-    def optim_parts(self, optim_wrapper) -> dict:
-        """The optim wrappers of each part (the student's part: also those
-        of the networks given their own); a clear error when the run's
-        optim_wrapper does not have them."""
-        parts = list(self.active_parts())
-        if isinstance(optim_wrapper, OptimWrapperDict):
-            keys = set(optim_wrapper.keys())
-            if set(parts) <= keys:
-                own = [optim_wrapper[n] for n in self.networks() if n in keys]
-                return {p: [optim_wrapper[p]] + (own if p == 'student'
-                                                 else []) for p in parts}
-        elif parts == ['student']:
-            return dict(student=[optim_wrapper])
-        got = type(optim_wrapper).__name__ + (
-            f' with {list(optim_wrapper.keys())}'
-            if isinstance(optim_wrapper, OptimWrapperDict) else '')
-        raise TypeError(
-            f'{type(self).__name__} trains {len(parts)} parts {parts}, each '
-            "with its own optimizer: set optim_wrapper=dict(constructor="
-            "'DistillOptimWrapperConstructor', ...) with an entry for each "
-            'part besides the student (e.g. disc=dict(optimizer=...)); got '
-            f'{got}.')
-
     def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
         """Run the method's :meth:`updates` in order: the batch is
         preprocessed once (in the first update's optim context), each
         update is stepped through its part's optim wrapper unless its
         losses are not finite (then skipped and counted), and only what
         the iteration computed is logged."""
-        self.check_base_hooks()
-        optims = self.optim_parts(optim_wrapper)
+        schedule = self.schedule
+        schedule.check_hooks()
+        optims = optim_parts(self, optim_wrapper)
         state, log_vars, skipped = {}, {}, False
         for update in self.updates():
             if not update.active() or (update.adversary and not (
-                    self.train_disc and self.distill_enabled)):
+                    schedule.train_adversary and schedule.distill)):
                 continue
             optim, *others = optims[update.part]
-            learn = update.adversary or self.train_student
+            learn = update.adversary or schedule.train_student
             for _ in range(update.times):
                 grad = torch.enable_grad() if learn else torch.no_grad()
                 with optim.optim_context(self), grad:
@@ -486,7 +252,8 @@ class BaseDistiller(BaseModel):
                     loss, log = self.parse_losses(losses)
                 if not learn:
                     continue
-                if not self.all_finite(losses, update.name):
+                if not self.guard.all_finite(losses, update.name,
+                                             int(self.num_iters)):
                     skipped = True
                     break
                 if others:  # networks with optimizers of their own
@@ -499,89 +266,22 @@ class BaseDistiller(BaseModel):
             prefix = 'disc.' if update.adversary else update.log_prefix
             log_vars.update((k, v) for k, v in log.items()
                             if prefix is None or k.startswith(prefix))
-        self.count_skips(skipped)
+        self.guard.count_skips(skipped, int(self.num_iters))
         self.num_iters += 1
         self.forget_stale_logs(log_vars)
         return log_vars
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Refuse a checkpoint that is not a distiller's (e.g. a plain
-        detector's), or one of another student or other distillation parts
-        (a changed architecture or method), instead of silently keeping
-        random weights or crashing later in the optimizer."""
-        theirs = {k[len(prefix):]: v for k, v in state_dict.items()
-                  if k.startswith(prefix)}
-        if not any(k.startswith('student.') for k in theirs):
-            example = ', '.join(sorted(theirs)[:3])
-            raise RuntimeError(
-                'This checkpoint has no "student.*" weights (its keys start '
-                f'with: {example}), so it is not a checkpoint of an mmkd '
-                'distillation run and cannot be resumed or loaded into '
-                'one. To start the student from a plain detector '
-                'checkpoint, set model.student.init_cfg=dict('
-                "type='Pretrained', checkpoint=...) and no load_from/"
-                'resume; to resume, use a checkpoint this run wrote.')
-        self._check_same_parts(theirs)
+        check_distiller_state(self, {k[len(prefix):]: v
+                                     for k, v in state_dict.items()
+                                     if k.startswith(prefix)})
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def _check_same_parts(self, theirs: dict) -> None:
-        ours = self.state_dict()
-        changed = {}
-        for key in set(ours) | set(theirs):
-            if key not in theirs:
-                why = 'missing'
-            elif key not in ours:
-                why = 'unexpected'
-            elif (hasattr(ours[key], 'shape')
-                  and ours[key].shape != theirs[key].shape):
-                why = 'other shape'
-            else:
-                continue
-            changed.setdefault(key.split('.')[0], []).append(f'{key} ({why})')
-        if changed:
-            parts = '; '.join(
-                f'{part}: {len(keys)} keys, e.g. {", ".join(sorted(keys)[:3])}'
-                for part, keys in sorted(changed.items()))
-            raise RuntimeError(
-                'This checkpoint was written by a distiller with other '
-                f'parts than this config builds ({parts}). The student\'s '
-                'architecture or the method (adapter, discriminator) '
-                'changed since it was saved, so resuming or loading it '
-                'would train other weights than it holds. Use the config '
-                'it was trained with (work_dir/<timestamp>/*.py); to start '
-                'a new run from its student, export it '
-                '(tools/model_converters/export_student.py) and set '
-                "model.student.init_cfg=dict(type='Pretrained', "
-                'checkpoint=...).')
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
         if self.teacher is not None:
             self.teacher._apply(fn, *args, **kwargs)
         return self
-
-    def _warn_if_preprocessors_differ(self) -> None:
-        """Both models see the student's preprocessed batch; say so when
-        the teacher was trained with other normalisation."""
-        s, t = self.student.data_preprocessor, self.teacher.data_preprocessor
-        diffs = []
-        for name in ('mean', 'std'):
-            a, b = getattr(s, name, None), getattr(t, name, None)
-            if (a is None) != (b is None) or (a is not None and (
-                    a.shape != b.shape
-                    or not torch.allclose(a.float(), b.float()))):
-                diffs.append(name)
-        if (getattr(s, '_channel_conversion', None) != getattr(
-                t, '_channel_conversion', None)):
-            diffs.append('bgr_to_rgb')
-        if diffs:
-            print_log(
-                f'The teacher\'s data_preprocessor differs from the '
-                f'student\'s in {", ".join(diffs)}. Both models are fed '
-                'the batch as the student\'s preprocessor makes it; train '
-                'the teacher with the same normalisation for best results.',
-                logger='current',
-                level=logging.WARNING)
 
     def forward(self,
                 inputs: torch.Tensor,

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from mmkd import registry
 from ..discriminators.logit_discriminator import class_loss
-from .base_distiller import Update, check_gan, frozen, unwrap
+from .updates import Update, check_gan, frozen, unwrap
 from .ktan import KTAN
 from .teacher_distiller import TeacherDistiller, pair_levels
 from .utils import check_count

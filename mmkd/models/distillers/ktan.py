@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from mmkd import registry
-from .base_distiller import Update, frozen, unwrap
+from .updates import Update, frozen, unwrap
 from .teacher_distiller import TeacherDistiller
 
 

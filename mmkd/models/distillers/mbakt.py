@@ -23,9 +23,9 @@ from mmengine.model import ModuleList
 from mmkd import registry
 from ..tasks import evaluating, task_of
 from ..losses import check_loss_weight
-from .base_distiller import (BaseDistiller, Update, check_gan,
-                             discriminator_loss, frozen, refuse_teacher,
-                             unwrap)
+from .base_distiller import BaseDistiller
+from .updates import (Update, check_gan, discriminator_loss, frozen,
+                      refuse_teacher, unwrap)
 from .teacher_distiller import TeacherDistiller, feature_strides, probe_maps
 from .utils import model_cfg
 
@@ -135,7 +135,7 @@ class MBAKT(BaseDistiller):
         with self.task.recording() as rec:
             losses = {f'student.{k}': v for k, v in self.student(
                 inputs, samples, mode='loss').items()}
-            if not self.distill_enabled:
+            if not self.schedule.distill:
                 return losses
             stage_maps = self.task.stage_maps(rec)
             targets, scores = self.task.outputs(rec)

@@ -10,7 +10,8 @@ from mmengine.logging import print_log
 from mmkd import registry
 from ..losses import check_loss_weight
 from ..tasks import evaluating, task_of
-from .base_distiller import BaseDistiller, Update
+from .base_distiller import BaseDistiller
+from .updates import Update
 
 
 def feature_strides(feats: Sequence[torch.Tensor], size: int) -> List[int]:
@@ -255,7 +256,7 @@ class TeacherDistiller(BaseDistiller):
         maps in ``state``: ``s_maps`` (adapted where there is an adapter)
         and ``t_maps``, and the records of the student's forward."""
         inputs, samples = state['inputs'], state['data_samples']
-        if not self.distill_enabled:
+        if not self.schedule.distill:
             task = self.student(inputs, samples, mode='loss')
             return {f'student.{k}': v for k, v in task.items()}
         kd = self.loss_kd is not None
