@@ -91,7 +91,8 @@ def test_every_measured_metafile_result_is_in_the_model_zoo():
                     mine = [r for r in rows if name in r]
                     assert mine, f'{name} ({path}) is not in model_zoo.md'
                     figure = re.compile(rf'(?<![\d.]){value:g}\d*')
-                    assert any(figure.search(r.split(name)[1]) for r in mine), \
+                    found = [figure.search(r.split(name)[1]) for r in mine]
+                    assert any(found), \
                         f'{name}: {value} ({path}) is not its model zoo row'
     assert measured >= 20
 
