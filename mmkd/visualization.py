@@ -93,7 +93,7 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
         for k, pairs in enumerate(model.levels):
             real = [maps[k - 1][j] for _, j in pairs]
             raw = [maps[k][i] for i, _ in pairs]
-            adapted = model._fake(k, raw, [r.shape[-2:] for r in real])
+            adapted = model.fake_maps(k, raw, [r.shape[-2:] for r in real])
             disc = None if model.discriminators is None else \
                 model.discriminators[k]
             groups[f'network {k} from {(k - 1) % len(nets)} '] = _rows(
@@ -113,9 +113,9 @@ def _branch_maps(model, inputs) -> Dict[str, List[Dict]]:
     the main and the branch's class probabilities (dense heads)."""
     task, groups = model.task, {}
     with task.recording() as rec:
-        task.run_head(inputs)
-        stage_maps, (targets, scores) = task.stage_maps(rec), task.outputs(
-            rec)
+        model.branching.run_head(inputs)
+        stage_maps, (targets, scores) = model.branching.stage_maps(
+            rec), model.branching.outputs(rec)
     disc = model.discriminator
     for k, (s, t) in enumerate(zip(model.stages, model.targets)):
         feat, out = model.branches[k](stage_maps[s], targets[t].shape[-2:])
@@ -124,8 +124,8 @@ def _branch_maps(model, inputs) -> Dict[str, List[Dict]]:
                'branch feature': feat,
                '|feature - deepest|': (feat - targets[t]).abs()}
         if disc is not None and out.dim() == 4:
-            real, fake = _patch_scores(disc, [model._probs(scores[t]),
-                                              model._probs(out)])
+            real, fake = _patch_scores(disc, [model.probabilities(scores[t]),
+                                              model.probabilities(out)])
             row.update({'D(main output)': real, 'D(branch output)': fake})
         groups[f'branch {k} '] = [row]
     return groups

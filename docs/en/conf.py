@@ -62,15 +62,21 @@ copy_method_readmes()
 
 
 def init_signature(app, what, name, obj, options, signature, annotation):
-    """Show a distiller's ``__init__`` arguments and defaults (the fields a
-    config sets), not the ``*args, **kwargs`` of the ``__new__`` that
-    checks them."""
+    """Show a distiller's arguments and defaults (the fields a config
+    sets): its ``__init__``'s, and a preset's ``defaults``, not the
+    ``*args, **kwargs`` of the ``__new__`` that checks them."""
     import inspect
     if what != 'class' or signature != '(*args, **kwargs)':
         return None
     sig = inspect.signature(obj.__init__)
     params = [p.replace(annotation=inspect.Parameter.empty)
-              for p in list(sig.parameters.values())[1:]]
+              for p in list(sig.parameters.values())[1:]
+              if p.kind != p.VAR_KEYWORD or not hasattr(obj, 'defaults')]
+    names = {p.name for p in params}
+    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY,
+                                 default=v)
+               for k, v in getattr(obj, 'defaults', {}).items()
+               if k not in names]
     return str(sig.replace(parameters=params,
                            return_annotation=inspect.Signature.empty)), None
 

@@ -7,6 +7,8 @@ from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
 
+from mmkd.models.terms import PatchAdversary, logit_kd
+
 from ..conftest import DETECTORS, faster_rcnn, packed_batch, retinanet
 
 KINDS = ['retinanet', 'fcos', 'faster_rcnn']
@@ -81,7 +83,7 @@ def test_gradients_go_where_they_belong(distiller_cfg, batch):
     data = model.data_preprocessor(batch, True)
     state = dict(data)
     losses = model.forward_train(state)
-    adapted, t_feats = state['s_maps'], state['t_maps']
+    step = state['step']
     loss, _ = model.parse_losses(losses)
     loss.backward()
     # the teacher never, the discriminator not from the student's loss
@@ -91,7 +93,8 @@ def test_gradients_go_where_they_belong(distiller_cfg, batch):
     assert all(g is not None for g in grads(model.adapter))
     assert model.student.backbone.conv1.weight.grad is not None
     model.zero_grad(set_to_none=True)
-    d_loss = model.discriminator_loss(adapted, t_feats)['disc.loss_d']
+    d_loss = model.term(PatchAdversary).discriminator_loss(
+        model, step)['disc.loss_d']
     d_loss.backward()
     # the discriminator's loss reaches neither student nor adapter
     assert all(g is not None for g in grads(model.discriminator))
@@ -140,9 +143,10 @@ def test_without_discriminator_one_optimizer_is_enough(distiller_cfg, batch):
 
 def test_adversarial_warmup(distiller_cfg):
     model = build(distiller_cfg('retinanet', adv_warmup_iters=4))
-    assert model.adv_weight_scale() == 0.25
+    adversary = model.term(PatchAdversary)
+    assert adversary.weight_scale(model) == 0.25
     model.num_iters += 3
-    assert model.adv_weight_scale() == 1.0
+    assert adversary.weight_scale(model) == 1.0
 
 
 def test_teacher_is_protected(distiller_cfg):
@@ -312,8 +316,8 @@ def test_dense_kd_equals_reference_over_all_anchors(distiller_cfg,
     torch.manual_seed(0)
     t_feats = [torch.randn(2, 32, s, s) for s in (8, 4, 2, 1, 1)]
     s_scores = [torch.randn(2, 9 * 3, s, s) for s in (8, 4, 2)]
-    got = model.kd_loss(dict(cls_scores=(s_scores, None)),
-                        dict(maps=t_feats))
+    got = logit_kd(model.loss_kd, model.task,
+                   dict(cls_scores=(s_scores, None)), dict(maps=t_feats))
     with torch.no_grad():
         t_scores = model.teacher.bbox_head(t_feats)[0][:3]
 

@@ -3,6 +3,7 @@ through the Runner that resume exactly."""
 import pytest
 import torch
 
+from mmkd.models.terms import Squeeze
 from mmkd.registry import MODELS
 
 from ..conftest import NUM_CLASSES, classifier
@@ -74,7 +75,7 @@ def test_folded_lift_is_the_lift_of_maps(kind, norm_cfg, distiller_cfg):
     from ..conftest import batch_for
     model = MODELS.build(ksanc(distiller_cfg, kind, adapter=dict(
         type='T2SAdapter', norm_cfg=norm_cfg))).double()
-    assert model.folding and model.adapter.linear == (norm_cfg is None)
+    assert model.term(Squeeze).folding(model) and model.adapter.linear == (norm_cfg is None)
     data = model.data_preprocessor(batch_for(kind), True)
     data['inputs'] = data['inputs'].double()
     start = {k: v.clone() for k, v in model.adapter.state_dict().items()}
@@ -108,11 +109,11 @@ def test_maps_of_other_sizes_are_lifted_resized_and_squeezed(
     """Folding needs the student's maps at the teacher's sizes; otherwise
     the lifted maps are resized and squeezed, as for any adapter."""
     model = MODELS.build(ksanc(distiller_cfg))
-    assert model.folding
+    assert model.term(Squeeze).folding(model)
     torch.manual_seed(0)
     s_maps = [torch.randn(2, c, 8, 8) for c in model.s_channels]
     t_maps = [torch.randn(2, c, 4, 4) for c in model.t_channels]
-    got = model.squeeze(s_maps, t_maps)
+    got = model.term(Squeeze).squeeze(model, s_maps, t_maps)
     lifted = model.adapter(s_maps, [(4, 4)] * len(s_maps))
     want = model.attention(t_maps, lifted)
     assert [m.shape[-2:] for m in got['s_masks']] == [(4, 4)] * len(s_maps)
@@ -138,9 +139,9 @@ def test_lift_with_bn_turned_into_sync_bn_is_not_folded(distiller_cfg):
     then the maps are lifted (statistics synchronised), not folded."""
     import torch.nn as nn
     model = MODELS.build(ksanc(distiller_cfg))
-    assert model.folding
+    assert model.term(Squeeze).folding(model)
     nn.SyncBatchNorm.convert_sync_batchnorm(model.adapter)
-    assert not model.folding
+    assert not model.term(Squeeze).folding(model)
 
 
 def test_folded_lift_in_evaluation_uses_running_statistics():
@@ -226,7 +227,7 @@ def test_discriminator_judges_at_most_disc_rows(distiller_cfg):
     data = model.data_preprocessor(batch_for('retinanet'), True)
     state = dict(data)
     model.forward_train(state)
-    s_rows, t_rows = state['rows']
+    s_rows, t_rows = state['step'].rows
     assert s_rows.shape == t_rows.shape == (50, NUM_CLASSES)
     assert s_rows.requires_grad and not t_rows.requires_grad
 
@@ -270,7 +271,7 @@ def test_linear_lift_by_one_field_override():
                          'model.teacher_ckpt': None})
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = build_model(cfg.model)
-    assert model.adapter.linear and model.folding and len(
+    assert model.adapter.linear and model.term(Squeeze).folding(model) and len(
         model.adapter.layers) == 3
 
 

@@ -23,10 +23,11 @@ from mmengine.model import ModuleList, is_model_wrapper
 from mmkd import registry
 from ..tasks import task_of
 from .base_distiller import BaseDistiller
-from .updates import (Update, check_gan, discriminator_loss, frozen,
+from .updates import (Update, check_gan, discriminator_loss, judged,
                       refuse_teacher, tensors_in, unwrap)
-from .teacher_distiller import (TeacherDistiller, feature_strides, logit_kd,
-                                pair_levels, probe_maps, resized)
+from ..terms.base import build_loss
+from ..terms.logits import logit_kd
+from .levels import feature_strides, pair_levels, probe_maps, resized
 from .utils import build_model, model_cfg
 
 
@@ -62,8 +63,8 @@ class AFD(BaseDistiller):
         self.peers = ModuleList(
             build_model(model_cfg(p, f'peer {i + 1}'))
             for i, p in enumerate(peers))
-        self.loss_kd = TeacherDistiller.build_loss(loss_kd, 'loss_kd')
-        self.loss_gan = TeacherDistiller.build_loss(loss_gan, 'loss_gan')
+        self.loss_kd = build_loss(loss_kd, 'loss_kd')
+        self.loss_gan = build_loss(loss_gan, 'loss_gan')
         channels = self._pair_networks(probe_size)
         self.transforms = nn.ModuleDict({
             str(k): registry.MODELS.build(dict(
@@ -80,7 +81,7 @@ class AFD(BaseDistiller):
         source), its distilled levels and the channels on both sides."""
         nets = self.nets()
         self.tasks = [task_of(nets[k], nets[k - 1]) for k in range(len(nets))]
-        size = probe_size or (256 if self.tasks[0].part == 'neck' else 64)
+        size = probe_size or self.tasks[0].probe_size
         self.levels, channels = [], []
         for k, task in enumerate(self.tasks):
             maps = probe_maps(task, {f'network {k}': nets[k], f'network '
@@ -117,7 +118,7 @@ class AFD(BaseDistiller):
     def distill_loss_names(self) -> List[str]:
         return ['loss_kd'] + ['loss_adv'] * (self.discriminators is not None)
 
-    def _fake(self, k: int, maps, sizes) -> List:
+    def fake_maps(self, k: int, maps, sizes) -> List:
         """Network k's distilled maps as ``D_k`` sees them."""
         if str(k) in self.transforms:
             return self.transforms[str(k)](maps, sizes)
@@ -161,13 +162,12 @@ class AFD(BaseDistiller):
         reals, fakes, adv = [], [], []
         for k, pairs in enumerate(self.levels):
             real = [maps[k - 1][j] for _, j in pairs]
-            fake = self._fake(k, [maps[k][i] for i, _ in pairs],
-                              [r.shape[-2:] for r in real])
+            fake = self.fake_maps(k, [maps[k][i] for i, _ in pairs],
+                                  [r.shape[-2:] for r in real])
             reals.append(real)
             fakes.append(fake)
-            with frozen(unwrap(self.discriminators[k])) as disc:
-                adv.append(sum(self.loss_gan(x) for x in disc(fake)) /
-                           len(fake))
+            adv.append(sum(self.loss_gan(x) for x in judged(
+                self.discriminators[k], fake)) / len(fake))
         state.update(reals=reals, fakes=fakes)
         return {'distill.loss_adv': sum(adv) + anchor}
 

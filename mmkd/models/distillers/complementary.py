@@ -17,12 +17,11 @@ map the decoder reconstructed from (the student's map of its stride), with
 KTAN's T2S adapter and patch discriminator; the decoder is not run during
 distillation, since no term uses its output.
 """
-from typing import Optional
-
 from mmkd import registry
 from ..teacher import teacher_model_cfg
-from .ktan import KTAN
-from .teacher_distiller import pair_levels
+from ..terms import Hint, LogitKD, PatchAdversary
+from .levels import pair_levels
+from .teacher_distiller import TeacherDistiller
 
 
 def reconstruction_teacher(teacher) -> dict:
@@ -41,36 +40,39 @@ def reconstruction_teacher(teacher) -> dict:
 
 
 @registry.MODELS.register_module()
-class ComplementaryDistiller(KTAN):
-    """Complementary-feature transfer: arguments as :class:`KTAN` with the
-    paper's terms by default (no logit KD); ``teacher`` is the
-    ``ReconstructionTeacher`` config the teacher was trained with, and
-    ``teacher_ckpt`` that run's checkpoint (the decoder's weights must be
-    in it). The distilled student level is the one of the decoder's
-    stride."""
+class ComplementaryDistiller(TeacherDistiller):
+    """Complementary-feature transfer: KTAN's hint and patch adversary on
+    the level of a reconstruction teacher's decoder (no logit KD by
+    default). ``teacher`` is the ``ReconstructionTeacher`` config the
+    teacher was trained with, and ``teacher_ckpt`` that run's checkpoint
+    (the decoder's weights must be in it). Arguments as :class:`KTAN`, with
+    the paper's terms as defaults."""
     teacher_has_decoder = True
+    defaults = dict(
+        adapter=dict(type='T2SAdapter', kernel_size=1),
+        loss_feat=dict(type='FeatureMSELoss', loss_weight=1.0),
+        discriminator=dict(type='PatchDiscriminator'),
+        loss_gan=dict(type='GANLoss', gan_type='lsgan', loss_weight=0.1),
+        loss_kd=None,
+        d_steps=1,
+        adv_warmup_iters=500)
 
-    def __init__(self,
-                 student,
-                 teacher,
-                 teacher_ckpt: Optional[str] = None,
-                 adapter: Optional[dict] = dict(
-                     type='T2SAdapter', kernel_size=1),
-                 loss_feat: Optional[dict] = dict(
-                     type='FeatureMSELoss', loss_weight=1.0),
-                 discriminator: Optional[dict] = dict(
-                     type='PatchDiscriminator'),
-                 loss_gan: Optional[dict] = dict(
-                     type='GANLoss', gan_type='lsgan', loss_weight=0.1),
-                 loss_kd: Optional[dict] = None,
-                 **kwargs):
+    def terms(self, cfg):
+        return [
+            Hint(cfg['loss_feat']),
+            PatchAdversary(cfg['discriminator'], cfg['loss_gan'],
+                           cfg['d_steps'], cfg['adv_warmup_iters']),
+            LogitKD(cfg['loss_kd']),
+        ]
+
+    def teacher_config(self, teacher):
+        """The model the decoder was trained on (the decoder is not run:
+        no term uses its output)."""
         recon = reconstruction_teacher(teacher)
         object.__setattr__(self, 'decoder_level', recon.get('level', -1))
-        super().__init__(student, recon['model'], teacher_ckpt, adapter,
-                         loss_feat, discriminator, loss_gan, loss_kd,
-                         **kwargs)
+        return recon['model']
 
-    def pick_levels(self, s_strides, t_strides, match_levels):
+    def default_levels(self, s_strides, t_strides, match_levels):
         """The student level paired with the decoder's."""
         n = len(t_strides)
         if not -n <= self.decoder_level < n:

@@ -24,9 +24,11 @@ from mmkd import registry
 from ..tasks import evaluating, task_of
 from ..losses import check_loss_weight
 from .base_distiller import BaseDistiller
-from .updates import (Update, check_gan, discriminator_loss, frozen,
+from .updates import (Update, check_gan, discriminator_loss, judged,
                       refuse_teacher, unwrap)
-from .teacher_distiller import TeacherDistiller, feature_strides, probe_maps
+from ..terms.base import build_loss
+from .branches import branches_for
+from .levels import feature_strides, probe_maps
 from .utils import model_cfg
 
 
@@ -58,10 +60,11 @@ class MBAKT(BaseDistiller):
         cfg = model_cfg(student, 'student')
         super().__init__(cfg, **kwargs)
         self.branch_weight = check_loss_weight(branch_weight, 'branch')
-        self.loss_kd = TeacherDistiller.build_loss(loss_kd, 'loss_kd')
-        self.loss_hint = TeacherDistiller.build_loss(loss_hint, 'loss_hint')
-        self.loss_gan = TeacherDistiller.build_loss(loss_gan, 'loss_gan')
+        self.loss_kd = build_loss(loss_kd, 'loss_kd')
+        self.loss_hint = build_loss(loss_hint, 'loss_hint')
+        self.loss_gan = build_loss(loss_gan, 'loss_gan')
         self.task = task_of(self.student, self.student)
+        self.branching = branches_for(self.task)
         stage_maps, targets, scores, size = self._probe(probe_size)
         n = len(stage_maps)
         self.stages = list(range(n - 1) if stages is None else stages)
@@ -74,7 +77,7 @@ class MBAKT(BaseDistiller):
         t_strides = feature_strides(targets, size)
         self.targets, branches = [], []
         for s in self.stages:
-            t, head = self.task.branch_cfg(cfg, s_strides[s], t_strides, [
+            t, head = self.branching.branch_cfg(cfg, s_strides[s], t_strides, [
                 m.shape[1] for m in targets], scores[0])
             self.targets.append(t)
             branches.append(registry.MODELS.build(dict(
@@ -94,9 +97,9 @@ class MBAKT(BaseDistiller):
     def _probe(self, size):
         """Stage maps, target maps and class scores of a blank image."""
         task, student = self.task, self.student
-        size = size or (256 if task.part == 'neck' else 64)
+        size = size or task.probe_size
         maps = probe_maps(task, dict(student=student), size)[0]
-        task.watch_stages()
+        self.branching.watch_stages()
         strides = feature_strides(maps, size)
         kd = self.loss_kd or registry.MODELS.build(dict(type='KDLoss'))
         task.setup_kd([(i, i) for i in range(len(maps))], strides, strides,
@@ -104,8 +107,9 @@ class MBAKT(BaseDistiller):
         self.sigmoid, self.temperature = kd.use_sigmoid, kd.temperature
         task.watch_student(kd=True)
         with torch.no_grad(), evaluating(student), task.recording() as rec:
-            task.run_head(torch.zeros(1, 3, size, size))
-            return (task.stage_maps(rec), *task.outputs(rec), size)
+            self.branching.run_head(torch.zeros(1, 3, size, size))
+            return (self.branching.stage_maps(rec),
+                    *self.branching.outputs(rec), size)
 
     def distill_loss_names(self) -> List[str]:
         return [n for n, loss in (('loss_kd', self.loss_kd),
@@ -117,7 +121,7 @@ class MBAKT(BaseDistiller):
         """Class scores ``(N, C)`` or ``(N, A*C, H, W)`` as ``(n, C)``."""
         return x.movedim(1, -1).reshape(-1, self.channels)
 
-    def _probs(self, x):
+    def probabilities(self, x):
         """Softened class probabilities as maps, as the discriminator sees
         them."""
         x = (x if x.dim() == 4 else x[..., None, None]) / self.temperature
@@ -137,8 +141,8 @@ class MBAKT(BaseDistiller):
                 inputs, samples, mode='loss').items()}
             if not self.schedule.distill:
                 return losses
-            stage_maps = self.task.stage_maps(rec)
-            targets, scores = self.task.outputs(rec)
+            stage_maps = self.branching.stage_maps(rec)
+            targets, scores = self.branching.outputs(rec)
         w, feats, outs = self.branch_weight, [], []
         for k, (s, t) in enumerate(zip(self.stages, self.targets)):
             feat, out = self.branches[k](stage_maps[s], targets[t].shape[-2:])
@@ -147,7 +151,7 @@ class MBAKT(BaseDistiller):
             losses.update(
                 (f'branch{k}.{n}', [x * w for x in v] if isinstance(
                     v, (list, tuple)) else v * w)
-                for n, v in self.task.branch_loss(
+                for n, v in self.branching.branch_loss(
                     unwrap(self.branches[k]), out, samples).items())
         ensemble = [torch.stack([scores[t]] + [
             o for o, u in zip(outs, self.targets) if u == t]).mean(0).detach()
@@ -162,11 +166,11 @@ class MBAKT(BaseDistiller):
                 self.loss_hint(f, targets[t].detach())
                 for f, t in zip(feats, self.targets))
         if self.discriminator is not None:
-            fakes = [self._probs(o) for o in outs]
-            state.update(reals=[self._probs(e) for e in real], fakes=fakes)
-            with frozen(unwrap(self.discriminator)) as disc:
-                losses['distill.loss_adv'] = sum(
-                    self.loss_gan(x) for x in disc(fakes))
+            fakes = [self.probabilities(o) for o in outs]
+            state.update(reals=[self.probabilities(e) for e in real],
+                         fakes=fakes)
+            losses['distill.loss_adv'] = sum(
+                self.loss_gan(x) for x in judged(self.discriminator, fakes))
         return losses
 
     def discriminator_losses(self, state) -> Dict:
@@ -184,11 +188,11 @@ class MBAKT(BaseDistiller):
     def _branch_step(self, k: int, data) -> list:
         data = self.data_preprocessor(data, False)
         with self.task.recording() as rec:
-            self.task.run_head(data['inputs'])
-            stage = self.task.stage_maps(rec)[self.stages[k]]
+            self.branching.run_head(data['inputs'])
+            stage = self.branching.stage_maps(rec)[self.stages[k]]
         branch = unwrap(self.branches[k])
-        return self.task.branch_predict(branch, branch(stage)[1],
-                                        data['data_samples'])
+        return self.branching.branch_predict(branch, branch(stage)[1],
+                                             data['data_samples'])
 
     def parts(self) -> Dict[str, List[str]]:
         return dict(student=['student', 'branches'], disc=['discriminator'])

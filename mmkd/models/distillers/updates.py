@@ -59,6 +59,14 @@ def frozen(module: nn.Module):
             p.requires_grad_(True)
 
 
+def judged(discriminator: nn.Module, inputs):
+    """What ``discriminator`` says of ``inputs`` (a list of maps or rows),
+    with gradients flowing to the inputs but not into its weights: the
+    student's adversarial term."""
+    with frozen(unwrap(discriminator)) as disc:
+        return disc(inputs)
+
+
 def refuse_teacher(method: str, kind: str, teacher, teacher_ckpt) -> None:
     """An online or self-distillation method given a teacher: an error."""
     if teacher is not None or teacher_ckpt is not None:

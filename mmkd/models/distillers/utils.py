@@ -12,6 +12,8 @@ from mmengine.registry import DefaultScope
 from mmkd.registry import MODELS
 
 TOOLBOXES = ('mmdet', 'mmpretrain')
+# named first when a message lists a distiller's arguments
+CORE_FIRST = ('student', 'teacher', 'teacher_ckpt')
 
 
 def check_count(value, name: str) -> int:
@@ -69,6 +71,8 @@ def signature_default(cls, name: str):
     of the first base class whose ``__init__`` names it (a subclass may
     take ``**kwargs``)."""
     for klass in cls.__mro__:
+        if name in vars(klass).get('defaults', {}):
+            return klass.defaults[name]
         param = inspect.signature(klass.__init__).parameters.get(name)
         if param is not None:
             return param.default
@@ -77,9 +81,11 @@ def signature_default(cls, name: str):
 
 def accepted_arguments(cls) -> list:
     """The named arguments of ``cls.__init__`` and of the bases' it passes
-    ``**kwargs`` on to."""
+    ``**kwargs`` on to, and a preset's ``defaults``."""
     names = []
     for klass in cls.__mro__:
+        names += [n for n in vars(klass).get('defaults', {})
+                  if n not in names]
         if '__init__' not in vars(klass):
             continue
         params = inspect.signature(klass.__init__).parameters.values()
@@ -88,7 +94,7 @@ def accepted_arguments(cls) -> list:
                   and p.name not in names]
         if not any(p.kind == p.VAR_KEYWORD for p in params):
             break
-    return names
+    return sorted(names, key=lambda n: n not in CORE_FIRST)
 
 
 def check_arguments(cls, given) -> None:

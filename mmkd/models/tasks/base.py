@@ -48,6 +48,7 @@ class TaskAdapter:
     ``unit``) and which models they accept.
     """
     part = 'model'      # "the student's <part> has 4 <unit>"
+    probe_size = 64     # the side of the blank image of a probe forward
     unit = 'maps'
     maps_name = 'Feature maps'
 
@@ -100,45 +101,6 @@ class TaskAdapter:
     def logit_width(self) -> int:
         """The width of a row of ``logit_pairs``."""
         return self.num_classes()
-
-    def image_loss(self, logits: torch.Tensor, samples) -> torch.Tensor:
-        """A task loss of image-level class scores ``(N, num_classes)``
-        (an auxiliary classifier's): the head's own loss on a classifier,
-        BCE on which classes each image holds on a detector."""
-        raise NotImplementedError
-
-    # ----------------------- self-distillation: branches on the student
-    def watch_stages(self) -> None:
-        """Record the student's backbone stages (``stage{i}``) too."""
-
-    def stage_maps(self, records) -> List[torch.Tensor]:
-        """The student's backbone stage maps from its forward's records."""
-        stages = sorted(int(k[5:]) for k in records if k.startswith('stage'))
-        return [as_maps(records[f'stage{i}'])[-1] for i in stages]
-
-    def outputs(self, records) -> Tuple[List, List]:
-        """The maps branches learn from and the class scores they join,
-        one each per branch target (the last stage; each neck level)."""
-        raise NotImplementedError
-
-    def run_head(self, inputs: torch.Tensor) -> None:
-        """A forward of the student through its head (for a probe)."""
-        raise NotImplementedError
-
-    def branch_cfg(self, model_cfg: dict, stride: int, t_strides,
-                   t_channels, scores: torch.Tensor) -> Tuple[int, dict]:
-        """The target of a branch on a stage of ``stride`` and what its
-        head needs (``num_classes``, or a dense ``head``'s config)."""
-        raise NotImplementedError
-
-    def branch_loss(self, branch: nn.Module, out, samples) -> dict:
-        """The task loss of a branch's head output."""
-        raise NotImplementedError
-
-    def branch_predict(self, branch: nn.Module, out, samples) -> list:
-        """``samples`` with a branch's predictions, as the student's
-        ``predict`` gives its own."""
-        raise NotImplementedError
 
 
 def as_maps(output) -> List[torch.Tensor]:

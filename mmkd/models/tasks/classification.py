@@ -85,24 +85,3 @@ class ClassificationTask(TaskAdapter):
             probe = torch.zeros(2, 3, 32, 32)
             return self.teacher.head(self.teacher.extract_feat(probe)
                                      ).shape[1]
-
-    def image_loss(self, logits, samples) -> torch.Tensor:
-        return self.student.head._get_loss(logits, samples)['loss']
-
-    def stage_maps(self, records):
-        return self._maps(self.student, records)
-
-    def outputs(self, records):
-        return [self.stage_maps(records)[-1]], [records['logits']]
-
-    def run_head(self, inputs) -> None:
-        self.student(inputs, mode='tensor')
-
-    def branch_cfg(self, model_cfg, stride, t_strides, t_channels, scores):
-        return 0, dict(num_classes=scores.shape[1])
-
-    def branch_loss(self, branch, out, samples) -> dict:
-        return self.student.head._get_loss(out, samples)
-
-    def branch_predict(self, branch, out, samples) -> list:
-        return self.student.head._get_predictions(out, samples)

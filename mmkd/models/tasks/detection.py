@@ -1,15 +1,12 @@
 """Detection: MMDetection detectors' neck (FPN) levels and the class scores
 of their dense or RoI heads."""
-import copy
-import inspect
 from typing import List
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import print_log
 
-from .base import TaskAdapter, evaluating, loaded, stage_modules
+from .base import TaskAdapter, evaluating, loaded
 
 # The class-score layer of mmdet's dense heads that run ``cls_convs`` then it.
 CLS_LAYERS = ('retina_cls', 'conv_cls', 'gfl_cls', 'atss_cls')
@@ -47,6 +44,7 @@ class DetectionTask(TaskAdapter):
     class scores, or for two-stage detectors on the RoI head's scores for
     the student's sampled proposals fed through both RoI heads."""
     part, unit, maps_name = 'neck', 'levels', 'FPN levels'
+    probe_size = 256
 
     def __init__(self, student, teacher):
         super().__init__(student, teacher)
@@ -212,69 +210,3 @@ class DetectionTask(TaskAdapter):
         if hasattr(self.teacher, 'roi_head'):
             return self.num_classes() + 1  # RoI scores: C + background
         return self.teacher.bbox_head.cls_out_channels
-
-    def image_loss(self, logits, samples) -> torch.Tensor:
-        present = torch.zeros_like(logits)
-        for row, sample in zip(present, samples):
-            row[sample.gt_instances.labels.long()] = 1
-        return F.binary_cross_entropy_with_logits(logits, present)
-
-    def watch_stages(self) -> None:
-        if hasattr(self.student, 'roi_head'):
-            raise ValueError(
-                'Branches on a detector are light dense heads whose scores '
-                'join the student\'s dense scores; the '
-                f'{type(self.student).__name__} is two-stage. Choose a '
-                'one-stage detector (RetinaNet, FCOS, ATSS, GFL).')
-        for i, stage in enumerate(stage_modules(self.student.backbone)):
-            self.student_rec.watch(stage, f'stage{i}')
-
-    def outputs(self, records):
-        return list(records['maps']), list(records['cls_scores'][0])
-
-    def run_head(self, inputs) -> None:
-        # mmdet's tensor mode calls bbox_head.forward, which skips hooks
-        self.student.bbox_head(self.student.extract_feat(inputs))
-
-    def branch_cfg(self, model_cfg, stride, t_strides, t_channels, scores):
-        """The neck level of the smallest stride above the stage's, and the
-        student's dense head with one conv at that level's stride."""
-        above = [t for t, s in enumerate(t_strides) if s > stride]
-        if not above:
-            raise ValueError(
-                f'A stage of stride {stride} has no neck level of a larger '
-                f'stride (the neck\'s: {t_strides}) for a branch to predict '
-                'at; branch on an earlier stage.')
-        t = min(above, key=lambda i: t_strides[i])
-        head = copy.deepcopy(dict(model_cfg['bbox_head']))
-        head.update(in_channels=t_channels[t], _scope_='mmdet',
-                    train_cfg=model_cfg.get('train_cfg'),
-                    test_cfg=model_cfg.get('test_cfg'))
-        if 'stacked_convs' in head:
-            head['stacked_convs'] = 1
-        if 'anchor_generator' in head:
-            head['anchor_generator'] = dict(head['anchor_generator'],
-                                            strides=[t_strides[t]])
-        elif 'strides' in head:
-            from mmdet.registry import MODELS
-            head['strides'] = [t_strides[t]]
-            if 'regress_ranges' in inspect.signature(
-                    MODELS.get(head['type'])).parameters:  # FCOS: one level
-                head['regress_ranges'] = ((-1, 1e8), )
-        else:
-            raise ValueError(
-                f"A branch copies the student's dense head at one stride; "
-                f"its {head['type']} has neither anchor_generator nor "
-                'strides.')
-        return t, dict(head=head)
-
-    def branch_loss(self, branch, out, samples) -> dict:
-        from mmdet.models.utils import unpack_gt_instances
-        gt, ignore, metas = unpack_gt_instances(samples)
-        return branch.head.loss_by_feat(*out, gt, metas, ignore)
-
-    def branch_predict(self, branch, out, samples) -> list:
-        results = branch.head.predict_by_feat(
-            *out, batch_img_metas=[s.metainfo for s in samples],
-            rescale=True)
-        return self.student.add_pred_to_datasample(samples, results)

@@ -94,7 +94,7 @@ class ReconstructionTeacher(BaseModel):
         self.model, self.w_rec = model, float(w_rec)
         self.task = task_of(model, model)
         self.task.watch_student(kd=False)
-        size = probe_size or (256 if self.task.part == 'neck' else 64)
+        size = probe_size or self.task.probe_size
         with evaluating(model), torch.no_grad():
             maps = self.task.maps(model, torch.zeros(1, 3, size, size))
         if not -len(maps) <= level < len(maps):
