@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from mmkd.models.discriminators import PatchDiscriminator
-from mmkd.models.distillers.teacher_distiller import resized
-from mmkd.models.distillers.base_distiller import unwrap
+from mmkd.models.distillers import AFD, MBAKT, TeacherDistiller
+from mmkd.models.distillers.levels import resized
+from mmkd.models.distillers.updates import unwrap
 
 
 def reduce_channels(x: torch.Tensor, how: str = 'abs') -> torch.Tensor:
@@ -68,25 +69,25 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
     """For a batch of one preprocessed image, ``{row group: [one dict per
     level: {column: (1, C, H, W) map or None}]}``."""
     model = unwrap(model)
-    if hasattr(model, 'level_pairs'):  # teacher-based methods
+    if isinstance(model, TeacherDistiller):  # every term adds its columns
         task = model.task
         t_all, s_all = task.maps(model.teacher, inputs), task.maps(
             model.student, inputs)
         real = [t_all[j] for _, j in model.level_pairs]
         raw = [s_all[i] for i, _ in model.level_pairs]
         sizes = [t.shape[-2:] for t in real]
-        adapted = model.adapter(raw, sizes) if getattr(
-            model, 'adapter', None) is not None else resized(raw, sizes)
-        rows = _rows(real, raw, adapted, getattr(model, 'discriminator',
-                                                 None), ('teacher', 'student'),
+        adapted = model.adapter(raw, sizes) if model.adapter is not None \
+            else resized(raw, sizes)
+        rows = _rows(real, raw, adapted, None, ('teacher', 'student'),
                      model.level_pairs, task.unit[:-1])
-        if getattr(model, 'attention', None) is not None:
-            out = model.attention(real, adapted)
-            for row, t, s in zip(rows, out['t_masks'], out['s_masks']):
-                row.update({'teacher attention M': t,
-                            'student attention M': s})
+        for row in rows:
+            for column in ('D(teacher)', 'D(student)'):
+                del row[column]
+        for term in model.method_terms:
+            for row, shown in zip(rows, term.show(model, real, adapted)):
+                row.update(shown)
         return {'': rows}
-    if hasattr(model, 'levels') and hasattr(model, 'peers'):  # AFD / DML
+    if isinstance(model, AFD):
         nets = model.nets()
         maps = [t.maps(n, inputs) for n, t in zip(nets, model.tasks)]
         groups = {}
@@ -101,7 +102,7 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
                                            f'network {k}'), pairs,
                 model.tasks[k].unit[:-1])
         return groups
-    if hasattr(model, 'branches'):  # MB-AKT / BYOT
+    if isinstance(model, MBAKT):
         return _branch_maps(model, inputs)
     raise ValueError(f'{type(model).__name__} has no distilled maps to draw '
                      '(teacher-based methods, AFD/DML and MB-AKT/BYOT have)')

@@ -83,6 +83,14 @@ class PatchAdversary(Adversary):
         return {'distill.loss_adv': self.weight_scale(core) * sum(
             core.loss_gan(f) for f in fake) / len(fake)}
 
+    def show(self, core, t_maps, adapted):
+        """The discriminator's patch scores (sigmoid, 0-1) of both sides."""
+        if not self.active:
+            return []
+        disc = unwrap(core.discriminator)
+        return [{'D(teacher)': r.sigmoid(), 'D(student)': f.sigmoid()}
+                for r, f in zip(disc(t_maps), disc(adapted))]
+
     def discriminator_loss(self, core, step) -> Dict[str, torch.Tensor]:
         """``disc.loss_d`` over all levels (teacher real, student fake),
         plus the mean real/fake scores for the log."""

@@ -109,6 +109,12 @@ class Term:
         """Updates of its own after the student's (a discriminator's)."""
         return []
 
+    def show(self, core, t_maps, adapted) -> List[Dict[str, torch.Tensor]]:
+        """What it adds to the pictures of each level pair (named maps, in
+        the visualisation), given the teacher's and the adapted student's
+        maps of one image; empty: nothing."""
+        return []
+
 
 def warmup_scale(iters: int, num_iters) -> float:
     """Linear warm-up factor over ``iters`` iterations at iteration

@@ -88,6 +88,14 @@ class Squeeze(Term):
             return att
         return core.attention(t_maps, core.adapt(s_maps, t_maps))
 
+    def show(self, core, t_maps, adapted):
+        """Both models' attention maps ``M``."""
+        if not self.active:
+            return []
+        out = core.attention(t_maps, adapted)
+        return [{'teacher attention M': t, 'student attention M': s}
+                for t, s in zip(out['t_masks'], out['s_masks'])]
+
     def losses(self, core, step):
         if not self.active:
             return {}
