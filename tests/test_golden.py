@@ -28,6 +28,11 @@ def test_every_distiller_config_has_a_golden_step():
 
 @pytest.mark.parametrize('path', sorted(GOLDEN))
 def test_the_step_is_the_golden_one(path):
+    """Losses at rtol 1e-6. The state after the step at rtol 1e-6 too,
+    plus the room of two elements' update by the largest learning rate:
+    an Adam step moves each weight by about lr * sign(grad), so on another
+    processor a gradient within float noise of zero may flip one element's
+    update; anything the code changes moves far more than that."""
     want, got = GOLDEN[path], golden_step(path)
     assert got['losses'].keys() == want['losses'].keys()
     for key, value in want['losses'].items():
@@ -38,9 +43,11 @@ def test_the_step_is_the_golden_one(path):
         g = got['digest'][top]
         assert g['keys'] == w['keys'], f'{top}: other keys or shapes'
         scale = max(1.0, math.sqrt(w['sumsq']))
+        flips = 4 * got['max_lr']  # two elements, each moved by +-lr
+        room = dict(sum=1e-6 * scale + flips, sumsq=2 * scale * flips)
         for stat in ('sum', 'sumsq'):
             assert math.isclose(g[stat], w[stat], rel_tol=1e-6,
-                                abs_tol=1e-6 * scale), (top, stat, g, w)
+                                abs_tol=room[stat]), (top, stat, g, w)
 
 
 CHECKPOINTS = sorted(os.listdir(HERE))

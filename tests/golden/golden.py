@@ -145,8 +145,10 @@ def golden_step(path: str) -> dict:
         torch.manual_seed(0)
         log = model.train_step(batch, optim)
         return dict(
-            losses={k: float(v) for k, v in sorted(log.items())},
-            digest=digest(model))
+            losses={k: float(v.detach()) for k, v in sorted(log.items())},
+            digest=digest(model),
+            max_lr=max(group['lr'] for wrapper in optim.values()
+                       for group in wrapper.optimizer.param_groups))
     finally:
         torch.set_num_threads(threads)
 
@@ -158,6 +160,7 @@ def main(paths):
             steps = json.load(f)
     for path in paths or distiller_configs():
         steps[path] = golden_step(path)
+        steps[path].pop('max_lr')
         print(path, steps[path]['losses'], flush=True)
     with open(STEPS + '.tmp', 'w') as f:
         json.dump(dict(sorted(steps.items())), f, indent=1)
