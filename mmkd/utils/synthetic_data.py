@@ -82,3 +82,31 @@ def make_shapes_dataset(root: str,
                            categories=categories), f)
         os.replace(tmp, osp.join(root, 'annotations', f'{split}.json'))
     return root
+
+
+def random_batch(student, batch_size: int, size: int, num_items: int = 5):
+    """A batch of random images (seed 0) and targets as the toolbox's
+    packing makes it, for ``student`` (an MMPretrain classifier or an
+    MMDetection detector): for benchmarks and the golden steps."""
+    import torch
+    torch.manual_seed(0)
+    if hasattr(student, 'head'):  # an MMPretrain classifier
+        from mmpretrain.structures import DataSample
+        classes = student.head.num_classes
+        return dict(
+            inputs=[torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+                    for _ in range(batch_size)],
+            data_samples=[DataSample().set_gt_label(i % classes)
+                          for i in range(batch_size)])
+    from mmdet.testing import demo_mm_inputs
+    head = student.bbox_head if hasattr(student, 'bbox_head') else \
+        student.roi_head.bbox_head
+    # demo_mm_inputs draws labels from [1, num_classes): give it two
+    # classes at least, then fold the labels into the detector's
+    batch = demo_mm_inputs(
+        batch_size=batch_size, image_shapes=[(3, size, size)] * batch_size,
+        num_items=[num_items] * batch_size,
+        num_classes=max(head.num_classes, 2), with_mask=False)
+    for sample in batch['data_samples']:
+        sample.gt_instances.labels %= head.num_classes
+    return batch

@@ -21,7 +21,6 @@ import sys
 import tempfile
 import zlib
 
-import numpy as np
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -71,31 +70,6 @@ def set_fixed_weights(model: torch.nn.Module) -> None:
         {k: fixed_value(k, v) for k, v in state.items()})
 
 
-def fixed_batch(model, size: int, batch_size: int):
-    """A fixed batch of images and targets as the toolbox packs them."""
-    torch.manual_seed(0)
-    np.random.seed(0)
-    student = model.student
-    if hasattr(student, 'head'):  # an MMPretrain classifier
-        from mmpretrain.structures import DataSample
-        classes = student.head.num_classes
-        return dict(
-            inputs=[torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
-                    for _ in range(batch_size)],
-            data_samples=[DataSample().set_gt_label(i % classes)
-                          for i in range(batch_size)])
-    from mmdet.testing import demo_mm_inputs
-    head = student.bbox_head if hasattr(student, 'bbox_head') else \
-        student.roi_head.bbox_head
-    batch = demo_mm_inputs(
-        batch_size=batch_size, image_shapes=[(3, size, size)] * batch_size,
-        num_items=[3] * batch_size, num_classes=max(head.num_classes, 2),
-        with_mask=False)
-    for sample in batch['data_samples']:
-        sample.gt_instances.labels %= head.num_classes
-    return batch
-
-
 def digest(model: torch.nn.Module) -> dict:
     """Per top-level child: the sum and the sum of squares of its floating
     state (float64), and a checksum of its keys and shapes."""
@@ -120,6 +94,7 @@ def golden_step(path: str) -> dict:
 
     import mmkd  # noqa: F401
     from mmkd.models.distillers.utils import build_model, model_cfg
+    from mmkd.utils.synthetic_data import random_batch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one reduction order on every machine
@@ -140,8 +115,8 @@ def golden_step(path: str) -> dict:
         model.train()
         optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
         classifier = hasattr(model.student, 'head')
-        batch = fixed_batch(model, 32 if classifier else 64,
-                            4 if classifier else 2)
+        batch = random_batch(model.student, 4 if classifier else 2,
+                             32 if classifier else 64, num_items=3)
         torch.manual_seed(0)
         log = model.train_step(batch, optim)
         return dict(

@@ -54,6 +54,7 @@ from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
 from mmkd.models.distillers.utils import build_model
+from mmkd.utils.synthetic_data import random_batch
 
 
 def parse_args():
@@ -138,27 +139,7 @@ def finite(log: dict) -> dict:
 
 def make_batch(student, batch_size, size):
     """A batch of random images as the toolbox's packing makes it."""
-    torch.manual_seed(0)
-    if hasattr(student, 'head'):  # an MMPretrain classifier
-        from mmpretrain.structures import DataSample
-        classes = student.head.num_classes
-        return dict(
-            inputs=[torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
-                    for _ in range(batch_size)],
-            data_samples=[DataSample().set_gt_label(i % classes)
-                          for i in range(batch_size)])
-    from mmdet.testing import demo_mm_inputs
-    head = student.bbox_head if hasattr(student, 'bbox_head') else \
-        student.roi_head.bbox_head
-    # demo_mm_inputs draws labels from [1, num_classes): give it two
-    # classes at least, then fold the labels into the detector's
-    batch = demo_mm_inputs(
-        batch_size=batch_size, image_shapes=[(3, size, size)] * batch_size,
-        num_items=[5] * batch_size, num_classes=max(head.num_classes, 2),
-        with_mask=False)
-    for sample in batch['data_samples']:
-        sample.gt_instances.labels %= head.num_classes
-    return batch
+    return random_batch(student, batch_size, size)
 
 
 def no_runner(model) -> None:

@@ -19,7 +19,7 @@ distillation, since no term uses its output.
 """
 from mmkd import registry
 from ..teacher import teacher_model_cfg
-from ..terms import Hint, LogitKD, PatchAdversary
+from .ktan import KTAN
 from .levels import pair_levels
 from .teacher_distiller import TeacherDistiller
 
@@ -48,22 +48,8 @@ class ComplementaryDistiller(TeacherDistiller):
     (the decoder's weights must be in it). Arguments as :class:`KTAN`, with
     the paper's terms as defaults."""
     teacher_has_decoder = True
-    defaults = dict(
-        adapter=dict(type='T2SAdapter', kernel_size=1),
-        loss_feat=dict(type='FeatureMSELoss', loss_weight=1.0),
-        discriminator=dict(type='PatchDiscriminator'),
-        loss_gan=dict(type='GANLoss', gan_type='lsgan', loss_weight=0.1),
-        loss_kd=None,
-        d_steps=1,
-        adv_warmup_iters=500)
-
-    def terms(self, cfg):
-        return [
-            Hint(cfg['loss_feat']),
-            PatchAdversary(cfg['discriminator'], cfg['loss_gan'],
-                           cfg['d_steps'], cfg['adv_warmup_iters']),
-            LogitKD(cfg['loss_kd']),
-        ]
+    defaults = dict(KTAN.defaults, loss_kd=None)
+    terms = KTAN.terms  # KTAN's terms, not a subclass of KTAN
 
     def teacher_config(self, teacher):
         """The model the decoder was trained on (the decoder is not run:

@@ -14,11 +14,6 @@ from .levels import (feature_strides, pair_levels, probe_maps,  # noqa: F401
                      resized)
 from .updates import Update
 
-# arguments of the core, besides the method's own (its ``defaults``)
-CORE = ('student', 'teacher', 'teacher_ckpt', 'levels', 'match_levels',
-        'probe_size', 'max_nonfinite_skips', 'data_preprocessor',
-        'init_cfg', 'max_loss_jump')
-
 
 @registry.MODELS.register_module()
 class TeacherDistiller(BaseDistiller):
@@ -94,7 +89,7 @@ class TeacherDistiller(BaseDistiller):
         super().__init__(student, self.teacher_config(teacher), teacher_ckpt,
                          max_nonfinite_skips, data_preprocessor, init_cfg,
                          max_loss_jump)
-        object.__setattr__(self, 'method_terms', terms)  # plain objects
+        self.method_terms = terms
         self.task = task_of(self.student, self.teacher)
         s_strides, t_strides = self._pair_levels(levels, match_levels,
                                                  probe_size)
