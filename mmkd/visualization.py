@@ -17,9 +17,11 @@ import torch
 import torch.nn.functional as F
 
 from mmkd.models.discriminators import PatchDiscriminator
-from mmkd.models.distillers import AFD, MBAKT, TeacherDistiller
+from mmkd.models.distillers import (OnlineDistiller, SelfDistiller,
+                                    TeacherDistiller)
 from mmkd.models.distillers.levels import resized
 from mmkd.models.distillers.updates import unwrap
+from mmkd.models.terms import PeerAdversary, ProbAdversary
 
 
 def reduce_channels(x: torch.Tensor, how: str = 'abs') -> torch.Tensor:
@@ -87,14 +89,15 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
             for row, shown in zip(rows, term.show(model, real, adapted)):
                 row.update(shown)
         return {'': rows}
-    if isinstance(model, AFD):
+    if isinstance(model, OnlineDistiller):
         nets = model.nets()
         maps = [t.maps(n, inputs) for n, t in zip(nets, model.tasks)]
         groups = {}
         for k, pairs in enumerate(model.levels):
             real = [maps[k - 1][j] for _, j in pairs]
             raw = [maps[k][i] for i, _ in pairs]
-            adapted = model.fake_maps(k, raw, [r.shape[-2:] for r in real])
+            adapted = model.term(PeerAdversary).fake_maps(
+                model, k, raw, [r.shape[-2:] for r in real])
             disc = None if model.discriminators is None else \
                 model.discriminators[k]
             groups[f'network {k} from {(k - 1) % len(nets)} '] = _rows(
@@ -102,7 +105,7 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
                                            f'network {k}'), pairs,
                 model.tasks[k].unit[:-1])
         return groups
-    if isinstance(model, MBAKT):
+    if isinstance(model, SelfDistiller):
         return _branch_maps(model, inputs)
     raise ValueError(f'{type(model).__name__} has no distilled maps to draw '
                      '(teacher-based methods, AFD/DML and MB-AKT/BYOT have)')
@@ -125,8 +128,8 @@ def _branch_maps(model, inputs) -> Dict[str, List[Dict]]:
                'branch feature': feat,
                '|feature - deepest|': (feat - targets[t]).abs()}
         if disc is not None and out.dim() == 4:
-            real, fake = _patch_scores(disc, [model.probabilities(scores[t]),
-                                              model.probabilities(out)])
+            prob = model.term(ProbAdversary).probabilities
+            real, fake = _patch_scores(disc, [prob(scores[t]), prob(out)])
             row.update({'D(main output)': real, 'D(branch output)': fake})
         groups[f'branch {k} '] = [row]
     return groups

@@ -72,6 +72,28 @@ def test_stop_distill_hook(cfg):
         epoch=0, iter=3)
 
 
+def test_the_schedule_is_saved_and_restored_on_resume(cfg):
+    """The schedule the hooks set is in every checkpoint; a resume restores
+    it, so a run stopped by StopDistillHook stays stopped even when the
+    resumed config lacks the hook."""
+    train(cfg, dict(type='StopDistillHook', stop_iter=3),
+          dict(type='DistillLossWeightHook',
+               schedules=dict(loss_feat=dict(factor=0.5))))
+    ckpt = load_checkpoint_file(osp.join(cfg.work_dir, 'epoch_1.pth'))
+    assert ckpt['mmkd_hooks']['RunGuardHook']['schedule'] == dict(
+        scales=dict(loss_feat=0.5), distill=False, train_student=True,
+        train_adversary=True)
+    resumed = copy.deepcopy(cfg)
+    resumed.train_cfg.max_epochs = 3
+    resumed.load_from = osp.join(cfg.work_dir, 'epoch_2.pth')
+    runner = train(resumed, resume=True)
+    assert not runner.model.schedule.distill
+    assert runner.model.schedule.scales == dict(loss_feat=0.5)
+    log = recorder_of(runner).log
+    assert log and not any(k.startswith('distill.') for i in log
+                           for k in log[i])
+
+
 def test_discriminator_schedule_hook(cfg):
     """Warm-up: only D learns; after the freeze D stays as it is."""
     seen = {}

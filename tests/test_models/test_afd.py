@@ -8,6 +8,7 @@ import torch
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from mmkd.models.terms import PeerAdversary
 from mmkd.registry import MODELS
 
 from ..conftest import CLASSIFIERS, DETECTORS, batch_for
@@ -66,7 +67,7 @@ def test_three_networks_cyclic():
     assert len(model.discriminators) == 3
     assert sorted(model.transforms) == ['0', '1', '2']  # every width differs
     state = model.data_preprocessor(batch_for('cifar_resnet'), True)
-    model.adversarial_losses(state)
+    model.term(PeerAdversary).adversarial_losses(model, state)
     # D_k compares network k-1's map with network k's, transformed
     assert [r[0].shape[1] for r in state['reals']] == [16, 32, 64]
     assert all(r[0].shape == f[0].shape

@@ -47,6 +47,9 @@ class RunGuardHook(StatefulHook):
       weights. A resume with another method or teacher architecture is
       refused (the adapters and discriminators learnt for another teacher);
       other teacher weights are allowed with a warning.
+    - **The distillation schedule** (``model.schedule``: scales,
+      distillation on/off, which parts train) is saved with each checkpoint
+      and restored when the run resumes.
     - **Stale temporary files.** Temporary files that a write killed midway
       left in work_dir are removed.
 
@@ -57,6 +60,7 @@ class RunGuardHook(StatefulHook):
     def __init__(self):
         self._record: Optional[dict] = None
         self._lock: Optional[str] = None
+        self._schedule = None
 
     def before_train(self, runner) -> None:
         distiller = distiller_of(runner, type(self).__name__)
@@ -86,9 +90,11 @@ class RunGuardHook(StatefulHook):
             teacher_arch=digest(teacher, weights=False),
             teacher_weights=digest(teacher, weights=True),
             teacher_ckpt=str(distiller.teacher_ckpt))
+        self._schedule = distiller.schedule
         saved = self.resumed_state(runner)
         if saved is not None:
             self._compare(runner, saved['record'])
+            self._schedule.load_state_dict(saved.get('schedule') or {})
 
     def after_train(self, runner) -> None:
         if self._lock is not None and osp.exists(self._lock):
@@ -96,7 +102,8 @@ class RunGuardHook(StatefulHook):
         self._lock = None
 
     def state_dict(self) -> dict:
-        return dict(record=self._record)
+        return dict(record=self._record, schedule=None if self._schedule is
+                    None else self._schedule.state_dict())
 
     def _take_lock(self, work_dir: str) -> None:
         path = osp.join(work_dir, LOCK)

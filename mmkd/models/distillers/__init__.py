@@ -4,8 +4,10 @@ from .complementary import ComplementaryDistiller
 from .ksanc import KSANC
 from .ktan import KTAN, DetectionDistiller
 from .mbakt import MBAKT
+from .online import OnlineDistiller
+from .self_distiller import SelfDistiller
 from .teacher_distiller import TeacherDistiller
 
 __all__ = ['AFD', 'BaseDistiller', 'ComplementaryDistiller',
-           'DetectionDistiller', 'KSANC', 'KTAN', 'MBAKT', 'TeacherDistiller',
-           'Update']
+           'DetectionDistiller', 'KSANC', 'KTAN', 'MBAKT', 'OnlineDistiller',
+           'SelfDistiller', 'TeacherDistiller', 'Update']

@@ -4,33 +4,20 @@ from typing import Callable, Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.logging import MessageHub, print_log
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
 from ..teacher import (build_teacher, load_teacher_weights,
                        on_this_machine, warn_if_preprocessors_differ)
-from .guard import LossGuard
+from .guard import LossGuard, forget_stale_logs
 from .schedule import Schedule
 from .state import check_distiller_state
 from .updates import Update, _without_wrappers, optim_parts, unwrap
-from .utils import (build_model, check_arguments, check_count, model_cfg,
-                    signature_default, with_defaults)
+from .utils import (COMPONENTS, INFERRED, build_model, check_arguments,
+                    check_count, model_cfg, signature_default,
+                    with_defaults)
 
 __all__ = ['BaseDistiller', 'Update', 'unwrap']
-
-# What a component given without 'type' is merged over when the
-# distiller's own default for it is None.
-COMPONENTS = dict(adapter=dict(type='T2SAdapter'),
-                  loss_feat=dict(type='FeatureMSELoss'),
-                  loss_kd=dict(type='KDLoss'))
-# The fields of a component the distiller fills in from the probed models.
-INFERRED = dict(adapter=('in_channels', 'out_channels'),
-                attention=('in_channels', 'num_classes'),
-                transform=('in_channels', 'out_channels'),
-                discriminator=('in_channels', ),
-                branch=('in_channels', 'out_channels', 'stride',
-                        'num_classes', 'head'))
-
 
 class BaseDistiller(BaseModel):
     """A student trained with knowledge from a frozen teacher.
@@ -156,27 +143,34 @@ class BaseDistiller(BaseModel):
             self.load_teacher()
         return super().train(mode)
 
-    def forget_stale_logs(self, log_vars: Dict[str, torch.Tensor]) -> None:
-        """Drop the window means of ``distill.*``/``disc.*`` terms this
-        iteration did not compute (after a stop, during a warm-up, after a
-        resume without a term), so the log shows only what happens."""
-        hub = MessageHub.get_current_instance()
-        keep_scales = self.schedule.distill
-        for key in list(hub.log_scalars):
-            name = key[len('train/'):]
-            if (key.startswith(('train/distill.', 'train/disc.'))
-                    and name not in log_vars
-                    and not (keep_scales
-                             and name.startswith('distill.scale_'))):
-                hub.log_scalars.pop(key)
-                # else a resume warns it "is not defined in message_hub"
-                hub._resumed_keys.pop(key, None)
+    # ------------------------------------------------ the method's terms
+    # A method is a preset: the arguments it takes beyond its core's, with
+    # their defaults, and the terms it builds from them.
+    defaults: dict = {}
+    method_terms: list = []
+
+    def terms(self, cfg: dict) -> list:
+        """The method's terms, built from its merged arguments ``cfg``."""
+        return []
+
+    def method_config(self, method: dict) -> dict:
+        """The method's arguments: ``method`` over :attr:`defaults`, a
+        component given without ``type`` changing only the fields it
+        names."""
+        return {name: (self.merged(name, method.get(name, default))
+                       if isinstance(default, dict) or default is None
+                       else method.get(name, default))
+                for name, default in self.defaults.items()}
+
+    def term(self, kind: type):
+        """The method's term of class ``kind``."""
+        return next(t for t in self.method_terms if isinstance(t, kind))
 
     def distill_loss_names(self) -> List[str]:
         """The distillation loss terms (``loss_*``) this distiller computes,
         the names the schedule's scales and the weight-schedule hook
         use."""
-        raise NotImplementedError
+        return [n for t in self.method_terms for n in t.loss_names()]
 
     def with_scales(self, losses: Dict[str, torch.Tensor]) -> dict:
         """Each ``distill.<term>`` times its scheduled factor (1 unless
@@ -204,15 +198,32 @@ class BaseDistiller(BaseModel):
         return {}
 
     # ------------------------------------------------- the training protocol
+    # the children the roles train with the student (an adapter, peers)
+    # and the name of that update in messages
+    role_children: tuple = ('student', )
+    first_update = 'student'
+
     def parts(self) -> Dict[str, List[str]]:
         """The optimizer parts: each optim wrapper's name and the children
-        it trains. ``'student'`` (the student's own optimizer config) is
-        always one; a part whose children are all None is left out."""
+        it trains: the roles' in ``'student'`` (the student's own optimizer
+        config), then each term's. A part whose children are all None is
+        left out."""
+        parts = dict(student=list(self.role_children))
+        for term in self.method_terms:
+            for part, children in term.parts().items():
+                parts.setdefault(part, []).extend(children)
+        return parts
+
+    def forward_train(self, state: dict) -> Dict[str, torch.Tensor]:
+        """The losses of the student's update: the roles' task losses and,
+        while distillation is on, the terms' ``distill.*`` losses."""
         raise NotImplementedError
 
     def updates(self) -> List[Update]:
-        """The optimizer updates of one iteration, in order."""
-        raise NotImplementedError
+        """The optimizer updates of one iteration, in order: the
+        student's, then each term's own."""
+        return [Update(self.first_update, 'student', self.forward_train)] + [
+            u for t in self.method_terms for u in t.updates(self)]
 
     def active_parts(self) -> Dict[str, List[str]]:
         return {part: [c for c in children if getattr(self, c) is not None]
@@ -268,7 +279,7 @@ class BaseDistiller(BaseModel):
                             if prefix is None or k.startswith(prefix))
         self.guard.count_skips(skipped, int(self.num_iters))
         self.num_iters += 1
-        self.forget_stale_logs(log_vars)
+        forget_stale_logs(log_vars, keep_scales=schedule.distill)
         return log_vars
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):

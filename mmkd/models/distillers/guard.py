@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.distributed as dist
-from mmengine.logging import print_log
+from mmengine.logging import MessageHub, print_log
 
 
 def distributed() -> bool:
@@ -103,3 +103,20 @@ class LossGuard:
                 'work_dir, are those of finite steps. Lower the learning '
                 'rate or the distillation loss weights (or warm them up '
                 'with DistillLossWeightHook), then resume.')
+
+
+def forget_stale_logs(log_vars: Dict[str, torch.Tensor],
+                      keep_scales: bool) -> None:
+    """Drop the window means of ``distill.*``/``disc.*`` terms this
+    iteration did not compute (after a stop, during a warm-up, after a
+    resume without a term), so the log shows only what happens."""
+    hub = MessageHub.get_current_instance()
+    for key in list(hub.log_scalars):
+        name = key[len('train/'):]
+        if (key.startswith(('train/distill.', 'train/disc.'))
+                and name not in log_vars
+                and not (keep_scales
+                         and name.startswith('distill.scale_'))):
+            hub.log_scalars.pop(key)
+            # else a resume warns it "is not defined in message_hub"
+            hub._resumed_keys.pop(key, None)

@@ -2,10 +2,10 @@
 obeys, in one declared object per distiller (``distiller.schedule``).
 
 The hooks change it only through its methods; the core reads it every
-iteration and knows no hook. Its fields are functions of the run's
-progress, set again by their hooks before every iteration (so a resumed run
-sets them again), except the stop of distillation, which
-``StopDistillHook`` saves in every checkpoint.
+iteration and knows no hook. It is saved in every checkpoint
+(``RunGuardHook``, which every run has) and restored on resume; its hooks
+then set the fields that follow the run's progress again before every
+iteration.
 """
 import logging
 from typing import Dict
@@ -54,6 +54,21 @@ class Schedule:
         self.train_adversary = True
         self._hooks = set()
         self._checked = False
+
+    def state_dict(self) -> dict:
+        """The schedule as plain data (for checkpoints)."""
+        return dict(scales=dict(self.scales), distill=self.distill,
+                    train_student=self.train_student,
+                    train_adversary=self.train_adversary)
+
+    def load_state_dict(self, state: dict) -> None:
+        """The schedule of a checkpoint (one written before schedules were
+        saved has none: nothing changes)."""
+        for name in ('distill', 'train_student', 'train_adversary'):
+            if name in state:
+                setattr(self, name, bool(state[name]))
+        self.scales.update(
+            (k, float(v)) for k, v in state.get('scales', {}).items())
 
     def scale(self, term: str) -> float:
         return self.scales.get(term, 1.0)

@@ -12,7 +12,6 @@ from ..terms import Hint, LogitKD, Step, Term
 from .base_distiller import BaseDistiller
 from .levels import (feature_strides, pair_levels, probe_maps,  # noqa: F401
                      resized)
-from .updates import Update
 
 
 @registry.MODELS.register_module()
@@ -56,6 +55,7 @@ class TeacherDistiller(BaseDistiller):
     """
     defaults = dict(adapter=dict(type='T2SAdapter'), loss_feat=None,
                     loss_kd=None)
+    role_children = ('student', 'adapter')
 
     def terms(self, cfg: dict) -> List[Term]:
         """The method's terms, built from its merged arguments ``cfg``."""
@@ -75,10 +75,7 @@ class TeacherDistiller(BaseDistiller):
                  **method):
         if teacher is None:
             raise ValueError(f'{type(self).__name__} needs a teacher')
-        cfg = {name: (self.merged(name, method.get(name, default))
-                      if isinstance(default, dict) or default is None
-                      else method.get(name, default))
-               for name, default in self.defaults.items()}
+        cfg = self.method_config(method)
         terms = self.terms(cfg)
         if not any(t.active for t in terms):
             off = [k for k, v in cfg.items() if k != 'adapter' and v is None]
@@ -174,13 +171,6 @@ class TeacherDistiller(BaseDistiller):
             f'{pairs}' + (f'; student {self.task.unit} {left} are not '
                           'distilled' if left else ''), logger='current')
 
-    def term(self, kind: type) -> Term:
-        """The method's term of class ``kind``."""
-        return next(t for t in self.method_terms if isinstance(t, kind))
-
-    def distill_loss_names(self) -> List[str]:
-        return [n for t in self.method_terms for n in t.loss_names()]
-
     # ------------------------------------------------------------ training
     def forward_train(self, state: dict) -> Dict[str, torch.Tensor]:
         """The student's task losses (``student.*``) and, while
@@ -216,14 +206,3 @@ class TeacherDistiller(BaseDistiller):
         if any(t.same_widths(self) for t in self.method_terms):
             return resized(s_maps, sizes)
         return s_maps
-
-    def parts(self) -> Dict[str, List[str]]:
-        parts = dict(student=['student', 'adapter'])
-        for term in self.method_terms:
-            for part, children in term.parts().items():
-                parts.setdefault(part, []).extend(children)
-        return parts
-
-    def updates(self) -> List[Update]:
-        return [Update('student', 'student', self.forward_train)] + [
-            u for t in self.method_terms for u in t.updates(self)]

@@ -16,6 +16,20 @@ TOOLBOXES = ('mmdet', 'mmpretrain')
 CORE_FIRST = ('student', 'teacher', 'teacher_ckpt')
 
 
+# What a component given without 'type' is merged over when the
+# distiller's own default for it is None.
+COMPONENTS = dict(adapter=dict(type='T2SAdapter'),
+                  loss_feat=dict(type='FeatureMSELoss'),
+                  loss_kd=dict(type='KDLoss'))
+# The fields of a component the distiller fills in from the probed models.
+INFERRED = dict(adapter=('in_channels', 'out_channels'),
+                attention=('in_channels', 'num_classes'),
+                transform=('in_channels', 'out_channels'),
+                discriminator=('in_channels', ),
+                branch=('in_channels', 'out_channels', 'stride',
+                        'num_classes', 'head'))
+
+
 def check_count(value, name: str) -> int:
     """``value`` if it is an int >= 1, else a ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

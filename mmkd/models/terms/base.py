@@ -63,6 +63,49 @@ class Step:
         return self._adapted
 
 
+@dataclass
+class PeerStep:
+    """What one forward of every online network gives the terms.
+
+    Attributes:
+        inputs: The preprocessed batch.
+        data_samples: Its samples (ground truth).
+        records: Per network k (0: the student), what its ``loss`` forward
+            recorded (its maps, its logits).
+    """
+    inputs: torch.Tensor
+    data_samples: list
+    records: List[dict]
+
+
+@dataclass
+class BranchStep:
+    """What one forward of the student and its branches gives the terms.
+
+    Attributes:
+        inputs: The preprocessed batch.
+        data_samples: Its samples (ground truth).
+        targets: Per branch, the map it learns from (the student's last
+            stage; a neck level).
+        feats: Per branch, its feature (of its target's shape).
+        outs: Per branch, its head's output (as the head returns it).
+        logits: Per branch, its class scores (``(N, C)``; a detector's
+            ``(N, A*C, H, W)`` at its level).
+        ensemble: Per branch, the detached mean of the main output's and
+            the branches' scores at its target.
+        judged: What an adversary judged: (real, fake) inputs, for its
+            own update.
+    """
+    inputs: torch.Tensor
+    data_samples: list
+    targets: List[torch.Tensor]
+    feats: List[torch.Tensor]
+    outs: list
+    logits: List[torch.Tensor]
+    ensemble: List[torch.Tensor]
+    judged: Optional[tuple] = None
+
+
 class Term:
     """A piece of a method.
 
