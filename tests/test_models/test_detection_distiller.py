@@ -7,6 +7,7 @@ from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
 
+from mmkd.models.tasks import Features
 from mmkd.models.terms import PatchAdversary, logit_kd
 
 from ..conftest import DETECTORS, faster_rcnn, packed_batch, retinanet
@@ -317,7 +318,7 @@ def test_dense_kd_equals_reference_over_all_anchors(distiller_cfg,
     t_feats = [torch.randn(2, 32, s, s) for s in (8, 4, 2, 1, 1)]
     s_scores = [torch.randn(2, 9 * 3, s, s) for s in (8, 4, 2)]
     got = logit_kd(model.loss_kd, model.task,
-                   dict(cls_scores=(s_scores, None)), dict(maps=t_feats))
+                   Features([], s_scores), Features(t_feats))
     with torch.no_grad():
         t_scores = model.teacher.bbox_head(t_feats)[0][:3]
 
@@ -350,3 +351,42 @@ def test_error_levels_that_do_not_exist(distiller_cfg, levels):
 def test_error_bad_max_nonfinite_skips(distiller_cfg):
     with pytest.raises(ValueError, match='max_nonfinite_skips must be'):
         build(distiller_cfg('retinanet', max_nonfinite_skips=0))
+
+
+@pytest.mark.parametrize('kind', ['retinanet', 'fcos'])
+def test_the_dense_head_layers_inputs_are_recorded_per_level(
+        kind, distiller_cfg, batch):
+    """``extras=['head_inputs']``: the input of every layer of the dense
+    head's class and box branches at every level, from the student's own
+    forward; the rest of a branch run on one of them gives the head's own
+    scores (what a term feeding them through the teacher's layers
+    needs)."""
+    model = build(distiller_cfg(kind))
+    task = model.task
+    task.watch_student(kd=False, extras=['head_inputs'])
+    data = model.data_preprocessor(copy.deepcopy(batch), True)
+    with task.recording() as records:
+        model.student(data['inputs'], data['data_samples'], mode='loss')
+        feats = task.features(records, data['data_samples'])
+    head = model.student.bbox_head
+    inputs = feats.extras['head_inputs']
+    assert set(inputs) == {'cls', 'reg'}
+    layers = task.head_layers['cls']
+    assert len(inputs['cls']) == len(head.cls_convs) + 1 == len(layers)
+    levels = len(feats.maps)
+    assert all(len(per_level) == levels for per_level in inputs['cls'])
+    assert all(torch.equal(a, b)
+               for a, b in zip(inputs['cls'][0], feats.maps))
+    with torch.no_grad():
+        own = head(feats.maps)[0]
+        x = inputs['cls'][1][1]  # the second layer's input, level 1
+        for layer in layers[1:]:
+            x = layer(x)
+    assert torch.allclose(x, own[1], atol=1e-5)
+
+
+def test_head_inputs_of_a_head_without_such_layers_is_an_error(
+        distiller_cfg):
+    model = build(distiller_cfg('faster_rcnn'))
+    with pytest.raises(ValueError, match='dense head'):
+        model.task.watch_student(kd=False, extras=['head_inputs'])

@@ -10,6 +10,7 @@ from mmdet.registry import MODELS
 from mmengine.config import Config, DictAction
 
 from mmkd.models import KDLoss
+from mmkd.models.tasks import Features
 from mmkd.models.terms import logit_kd
 from mmkd.utils import save_atomic
 from ..conftest import PREPROCESSOR, faster_rcnn, retinanet
@@ -187,7 +188,7 @@ def test_kd_across_anchor_counts_averages_each_location(
     t_feats = [torch.randn(2, 32, s, s) for s in sizes]
     s_scores = [torch.randn(2, 3, s, s) for s in sizes]
     got = logit_kd(model.loss_kd, model.task,
-                   dict(cls_scores=(s_scores, None)), dict(maps=t_feats))
+                   Features([], s_scores), Features(t_feats))
     with torch.no_grad():
         t_scores = model.teacher.bbox_head(t_feats)[0]
 

@@ -119,7 +119,7 @@ class ClassificationBranches(Branches):
     """Linear classifiers over pooled stage maps."""
 
     def stage_maps(self, records):
-        return self.task.student_maps(records)
+        return self.task.features(records).maps
 
     def outputs(self, records):
         return [self.stage_maps(records)[-1]], [records['logits']]

@@ -88,7 +88,8 @@ class OnlineDistiller(BaseDistiller):
                 prefix = 'student' if k == 0 else f'peer{k}'
                 losses.update((f'{prefix}.{n}', v) for n, v in net(
                     inputs, samples, mode='loss').items())
-                outs.append(dict(records))
+                outs.append(task.features(records, samples))
+                outs[-1].strides = self.strides[k][0]
         if self.schedule.distill:
             step = PeerStep(inputs, samples, outs)
             for term in self.method_terms:

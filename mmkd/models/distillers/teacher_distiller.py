@@ -112,7 +112,8 @@ class TeacherDistiller(BaseDistiller):
         if self.kd:
             self.task.setup_kd(self.kd_pairs, s_strides, t_strides,
                                self.loss_kd)
-        self.task.watch_student(kd=self.kd)
+        self.task.watch_student(
+            kd=self.kd, extras=sorted({e for t in terms for e in t.extras}))
 
     # ------------------------------------------------------------ building
     def teacher_config(self, teacher):
@@ -142,6 +143,7 @@ class TeacherDistiller(BaseDistiller):
         self.level_pairs = self._select_levels(levels, s_strides, default)
         self._log_pairing(s_strides, t_strides, match_levels if default is
                           None or levels else 'default (last with last)')
+        self.s_strides, self.t_strides = s_strides, t_strides
         self.s_channels = [s_maps[i].shape[1] for i, _ in self.level_pairs]
         self.t_channels = [t_maps[j].shape[1] for _, j in self.level_pairs]
         return s_strides, t_strides
@@ -181,14 +183,16 @@ class TeacherDistiller(BaseDistiller):
         if not self.schedule.distill:
             task = self.student(inputs, samples, mode='loss')
             return {f'student.{k}': v for k, v in task.items()}
-        t_out = self.task.teacher_forward(inputs, self.kd)
+        teacher = self.task.teacher_forward(inputs, self.kd)
+        teacher.strides = self.t_strides
         with self.task.recording() as records:
             task = self.student(inputs, samples, mode='loss')
-            s_maps = self.task.student_maps(records)
-            step = Step(inputs, samples,
-                        [s_maps[i] for i, _ in self.level_pairs],
-                        [t_out['maps'][j] for _, j in self.level_pairs],
-                        records, t_out, self.adapt)
+            student = self.task.features(records, samples)
+            student.strides = self.s_strides
+            step = Step(inputs, samples, student, teacher,
+                        [student.maps[i] for i, _ in self.level_pairs],
+                        [teacher.maps[j] for _, j in self.level_pairs],
+                        self.adapt)
             state['step'] = step
             losses = {f'student.{k}': v for k, v in task.items()}
             for term in self.method_terms:

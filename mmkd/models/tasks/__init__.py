@@ -1,6 +1,6 @@
-from .base import Recorder, TaskAdapter, evaluating, task_of
+from .base import Features, Recorder, TaskAdapter, evaluating, task_of
 from .classification import ClassificationTask
 from .detection import DetectionTask
 
-__all__ = ['Recorder', 'TaskAdapter', 'evaluating', 'task_of',
+__all__ = ['Features', 'Recorder', 'TaskAdapter', 'evaluating', 'task_of',
            'ClassificationTask', 'DetectionTask']

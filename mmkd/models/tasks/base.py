@@ -2,7 +2,8 @@
 import contextlib
 import functools
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -17,13 +18,22 @@ class Recorder:
         self.records: Dict[str, object] = {}
         self._on = False
 
-    def watch(self, module: nn.Module, name: str, take_input=False) -> None:
+    def watch(self, module: nn.Module, name: str,
+              take_input: Optional[int] = None, every_call=False) -> None:
+        """Keep ``module``'s output (or its positional input number
+        ``take_input``) as ``records[name]``: the last call's, or a list of
+        every call's (a head run once per level)."""
         module.register_forward_hook(
-            functools.partial(self._keep, name, take_input))
+            functools.partial(self._keep, name, take_input, every_call))
 
-    def _keep(self, name, take_input, module, args, output) -> None:
+    def _keep(self, name, take_input, every_call, module, args,
+              output) -> None:
         if self._on:
-            self.records[name] = args[1] if take_input else output
+            value = output if take_input is None else args[take_input]
+            if every_call:
+                self.records.setdefault(name, []).append(value)
+            else:
+                self.records[name] = value
 
     @contextlib.contextmanager
     def __call__(self):
@@ -36,15 +46,47 @@ class Recorder:
             self.records.clear()  # nothing of an iteration outlives it
 
 
+@dataclass
+class Features:
+    """What one forward of a network gives the terms, read by its task
+    adapter from what the forward recorded.
+
+    Attributes:
+        maps: Every distillable map, by index (a detector's neck levels, a
+            classifier's backbone stage outputs), ``(N, C, H, W)``.
+        logits: Its class scores as its head gives them, where recorded
+            (the method compares logits): ``(N, C)`` of a classifier; per
+            level ``(N, A*C, H, W)`` of a dense head; ``(R, C + 1)`` of a
+            RoI head for the student's sampled proposals.
+        labels: The images' class labels ``(N, )`` where the task has one
+            per image (classifiers), else None.
+        strides: The strides of ``maps`` (the core fills them in from its
+            probe).
+        extras: What else its head recorded (a RoI head's ``rois``).
+    """
+    maps: List[torch.Tensor]
+    logits: Any = None
+    labels: Optional[torch.Tensor] = None
+    strides: Optional[List[int]] = None
+    extras: Dict[str, Any] = field(default_factory=dict)
+
+    def detached(self) -> 'Features':
+        """The same record cut from the graph (a source to learn from)."""
+        cut = lambda x: x.detach() if torch.is_tensor(x) else (  # noqa: E731
+            None if x is None else [t.detach() for t in x])
+        return Features([m.detach() for m in self.maps], cut(self.logits),
+                        self.labels, self.strides, dict(self.extras))
+
+
 class TaskAdapter:
     """One task's view of a student and a teacher.
 
     It gives the core the maps a method can distil (``maps``: their
-    channels and strides come from a probe forward), the student's maps and
-    logits from the student's own ``loss`` forward (``recording``), the
-    teacher's under ``no_grad`` (``teacher_forward``), and logits of both in
-    comparable rows (``logit_pairs``), with the pair checks whose errors
-    name the fix. Subclasses say what the maps are called (``part``,
+    channels and strides come from a probe forward), the student's
+    :class:`Features` from the student's own ``loss`` forward
+    (``recording``, ``features``), the teacher's under ``no_grad``
+    (``teacher_forward``), and logits of both in comparable rows
+    (``logit_pairs``), with the pair checks whose errors name the fix. Subclasses say what the maps are called (``part``,
     ``unit``) and which models they accept.
     """
     part = 'model'      # "the student's <part> has 4 <unit>"
@@ -75,21 +117,26 @@ class TaskAdapter:
         (clear errors otherwise) and set ``loss_kd``'s sigmoid/softmax."""
         raise NotImplementedError
 
-    def watch_student(self, kd: bool) -> None:
-        """Record the student's maps (and logits for KD) in its forward."""
+    def watch_student(self, kd: bool, extras: Sequence[str] = ()) -> None:
+        """Record the student's maps (and logits for KD) in its forward,
+        and the ``extras`` terms ask for (``'head_inputs'``: the input of
+        every layer of a dense head's class and box branches, per level)."""
         raise NotImplementedError
 
     def recording(self):
         return self.student_rec()
 
-    def student_maps(self, records) -> List[torch.Tensor]:
-        return list(records['maps'])
-
-    def teacher_forward(self, inputs: torch.Tensor, kd: bool) -> dict:
-        """The teacher's maps (and what KD needs), without gradients."""
+    def features(self, records: dict, data_samples=None) -> Features:
+        """The student's :class:`Features` from what its forward recorded
+        (its labels from ``data_samples`` where the task has them)."""
         raise NotImplementedError
 
-    def logit_pairs(self, records, teacher_out: dict
+    def teacher_forward(self, inputs: torch.Tensor, kd: bool) -> Features:
+        """The teacher's :class:`Features` (its logits where KD needs them
+        and they cost no more than its forward), without gradients."""
+        raise NotImplementedError
+
+    def logit_pairs(self, student: Features, teacher: Features
                     ) -> Sequence[Tuple[torch.Tensor, torch.Tensor]]:
         """(student rows, teacher rows) of class scores, ``(n, C)`` each."""
         raise NotImplementedError

@@ -4,7 +4,8 @@ stage maps are read by forward hooks on the backbone's own stages."""
 from typing import List
 
 import torch
-from .base import TaskAdapter, as_maps, evaluating, loaded, stage_modules
+from .base import (Features, TaskAdapter, as_maps, evaluating, loaded,
+                   stage_modules)
 
 
 class ClassificationTask(TaskAdapter):
@@ -62,22 +63,30 @@ class ClassificationTask(TaskAdapter):
         loss = getattr(heads[0], 'loss_module', None)
         loss_kd.use_sigmoid = bool(getattr(loss, 'use_sigmoid', False))
 
-    def watch_student(self, kd: bool) -> None:
+    def watch_student(self, kd: bool, extras=()) -> None:
+        if extras:
+            raise ValueError(
+                f'{", ".join(extras)}: a classifier records its stages and '
+                'logits only; this method distils detectors.')
         if kd:
             self.student_rec.watch(self.student.head, 'logits')
 
-    def student_maps(self, records) -> List[torch.Tensor]:
-        return self._maps(self.student, records)
+    def features(self, records, data_samples=None) -> Features:
+        labels = torch.cat([s.gt_label for s in data_samples]) if (
+            data_samples and all('gt_label' in s for s in data_samples)
+        ) else None  # single-label sets
+        return Features(self._maps(self.student, records),
+                        records.get('logits'), labels)
 
     @torch.no_grad()
-    def teacher_forward(self, inputs, kd: bool) -> dict:
+    def teacher_forward(self, inputs, kd: bool) -> Features:
         with self.teacher_rec() as records:
             feats = self.teacher.extract_feat(inputs)
             logits = self.teacher.head(feats) if kd else None
-            return dict(maps=self._maps(self.teacher, records), logits=logits)
+            return Features(self._maps(self.teacher, records), logits)
 
-    def logit_pairs(self, records, teacher_out):
-        return [(records['logits'], teacher_out['logits'])]
+    def logit_pairs(self, student, teacher):
+        return [(student.logits, teacher.logits)]
 
     @torch.no_grad()
     def num_classes(self) -> int:

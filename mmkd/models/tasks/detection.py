@@ -1,33 +1,49 @@
 """Detection: MMDetection detectors' neck (FPN) levels and the class scores
 of their dense or RoI heads."""
-from typing import List
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from .base import TaskAdapter, evaluating, loaded
+from .base import Features, TaskAdapter, evaluating, loaded
 
-# The class-score layer of mmdet's dense heads that run ``cls_convs`` then it.
+# The last layers of mmdet's dense heads that run ``cls_convs`` then a
+# class layer and ``reg_convs`` then a box layer.
 CLS_LAYERS = ('retina_cls', 'conv_cls', 'gfl_cls', 'atss_cls')
+REG_LAYERS = ('retina_reg', 'conv_reg', 'gfl_reg', 'atss_reg')
+
+
+def dense_head_layers(head: nn.Module) -> Optional[Dict[str, List]]:
+    """The layers of the class and box branches of ``head`` in order
+    (``dict(cls=[*cls_convs, class layer], reg=[*reg_convs, box
+    layer])``; ``reg`` absent where the head has no such box branch) for
+    heads laid out so (RetinaNet, FCOS, ATSS, GFL, ...); None for any
+    other head."""
+    found = {}
+    for branch, names in (('cls', CLS_LAYERS), ('reg', REG_LAYERS)):
+        last = next((getattr(head, n) for n in names if hasattr(head, n)),
+                    None)
+        convs = getattr(head, f'{branch}_convs', None)
+        if last is not None and isinstance(convs, nn.ModuleList):
+            found[branch] = [*convs, last]
+    return found if 'cls' in found else None
 
 
 def dense_cls_branch(head: nn.Module):
     """A function computing only the class scores of ``head`` (skipping its
     box branch) for heads laid out as ``cls_convs`` + a class layer; None
     for any other head."""
-    layer = next((getattr(head, n) for n in CLS_LAYERS if hasattr(head, n)),
-                 None)
-    if layer is None or not isinstance(getattr(head, 'cls_convs', None),
-                                       nn.ModuleList):
+    layers = (dense_head_layers(head) or {}).get('cls')
+    if layers is None:
         return None
 
     def cls_scores(feats):
         outs = []
         for x in feats:
-            for conv in head.cls_convs:
-                x = conv(x)
-            outs.append(layer(x))
+            for layer in layers:
+                x = layer(x)
+            outs.append(x)
         return outs
 
     return cls_scores
@@ -162,29 +178,63 @@ class DetectionTask(TaskAdapter):
             for a, b in zip(branch(feats), full(feats)))
         return branch if same else full
 
-    def watch_student(self, kd: bool) -> None:
+    def watch_student(self, kd: bool, extras=()) -> None:
         s, rec = self.student, self.student_rec
         rec.watch(s.neck, 'maps')
         if kd and self.kd_head == 'dense':
             rec.watch(s.bbox_head, 'cls_scores')
         elif kd and self.kd_head == 'roi':
-            rec.watch(s.roi_head.bbox_roi_extractor, 'rois', take_input=True)
+            rec.watch(s.roi_head.bbox_roi_extractor, 'rois', take_input=1)
             rec.watch(s.roi_head.bbox_head, 'roi_scores')
+        unknown = set(extras) - {'head_inputs'}
+        if unknown:
+            raise ValueError(f'A detector records no {sorted(unknown)}.')
+        if 'head_inputs' in extras:
+            self.head_layers = dense_head_layers(
+                getattr(s, 'bbox_head', None))
+            if self.head_layers is None:
+                raise ValueError(
+                    'This method reads the inputs of the dense head\'s '
+                    'layers (cls_convs and a class layer, reg_convs and a '
+                    'box layer, as RetinaNet, FCOS, ATSS and GFL have); the '
+                    f'{type(s).__name__} has '
+                    f'{type(getattr(s, "bbox_head", s.neck)).__name__}. '
+                    'Choose a student with such a dense head.')
+            for branch, layers in self.head_layers.items():
+                for i, layer in enumerate(layers):
+                    rec.watch(layer, f'head_inputs.{branch}.{i}',
+                              take_input=0, every_call=True)
+
+    def features(self, records, data_samples=None) -> Features:
+        if 'roi_scores' in records:  # (num_rois, C + 1) for its proposals
+            return Features(list(records['maps']), records['roi_scores'][0],
+                            extras=dict(rois=records['rois']))
+        scores = records.get('cls_scores')
+        extras = {}
+        if 'head_inputs.cls.0' in records:  # per branch, layer, level
+            extras['head_inputs'] = {
+                branch: [records[f'head_inputs.{branch}.{i}']
+                         for i in range(len(layers))]
+                for branch, layers in self.head_layers.items()}
+        return Features(list(records['maps']),
+                        None if scores is None else scores[0], extras=extras)
 
     @torch.no_grad()
-    def teacher_forward(self, inputs, kd: bool) -> dict:
-        return dict(maps=self.maps(self.teacher, inputs))
+    def teacher_forward(self, inputs, kd: bool) -> Features:
+        """The teacher's neck levels; its class scores are computed by
+        :meth:`logit_pairs` (from these maps, for the student's RoIs)."""
+        return Features(self.maps(self.teacher, inputs))
 
-    def logit_pairs(self, records, teacher_out):
-        t_feats = teacher_out['maps']
+    def logit_pairs(self, student, teacher):
+        t_feats = teacher.maps
         if self.kd_head == 'roi':
             with torch.no_grad():
                 t_cls = self.teacher.roi_head._bbox_forward(
-                    t_feats, records['rois'])['cls_score']
-            return [(records['roi_scores'][0], t_cls)]  # (num_rois, C + 1)
+                    t_feats, student.extras['rois'])['cls_score']
+            return [(student.logits, t_cls)]  # (num_rois, C + 1)
         with torch.no_grad():
             t_scores = self.teacher_cls_scores(t_feats)
-        s_scores, channels = records['cls_scores'][0], self.channels
+        s_scores, channels = student.logits, self.channels
 
         def rows(x, anchors, average):  # (N, A*C, H, W) -> (N*A*H*W, C)
             if average:  # -> (N, 1*C, H, W): a location's mean over anchors

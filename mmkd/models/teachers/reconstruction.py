@@ -118,7 +118,7 @@ class ReconstructionTeacher(BaseModel):
     def loss(self, inputs: torch.Tensor, data_samples) -> dict:
         with self.task.recording() as records:
             losses = self.model.loss(inputs, data_samples)
-            feat = self.task.student_maps(records)[self.level]
+            feat = self.task.features(records).maps[self.level]
         x_hat = self.decoder(feat, inputs.shape[-2:])
         losses['loss_rec'] = self.w_rec * F.mse_loss(x_hat, inputs)
         return losses

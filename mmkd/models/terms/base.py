@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from mmkd import registry
+from ..tasks import Features
 
 
 def build_loss(cfg: Optional[dict], name: str) -> Optional[nn.Module]:
@@ -37,20 +38,22 @@ class Step:
     Attributes:
         inputs: The preprocessed batch, ``(N, 3, H, W)``.
         data_samples: Its samples (ground truth).
+        student: The student's :class:`~mmkd.models.tasks.Features` (every
+            map with its stride, its logits, the images' labels).
+        teacher: The teacher's.
         s_maps: The student's distilled maps, one per level pair, as the
             student computed them.
         t_maps: The teacher's maps of the same pairs.
-        records: What the student's forward recorded (its logits).
-        t_out: The teacher's forward (its maps, and its logits for KD).
         adapt: ``maps -> maps`` through the core's T2S adapter (resized to
             the teacher's sizes where a loss compares locations).
+        rows: The logit rows of both, where a term put them.
     """
     inputs: torch.Tensor
     data_samples: list
+    student: Features
+    teacher: Features
     s_maps: List[torch.Tensor]
     t_maps: List[torch.Tensor]
-    records: dict
-    t_out: dict
     adapt: Callable = None
     rows: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
     _adapted: Optional[List[torch.Tensor]] = field(default=None, repr=False)
@@ -70,12 +73,12 @@ class PeerStep:
     Attributes:
         inputs: The preprocessed batch.
         data_samples: Its samples (ground truth).
-        records: Per network k (0: the student), what its ``loss`` forward
-            recorded (its maps, its logits).
+        features: Per network k (0: the student), the
+            :class:`~mmkd.models.tasks.Features` of its ``loss`` forward.
     """
     inputs: torch.Tensor
     data_samples: list
-    records: List[dict]
+    features: List[Features]
 
 
 @dataclass
@@ -114,8 +117,13 @@ class Term:
     Attributes:
         needs_logits (bool): The term compares class scores (the core runs
             the teacher's head and records the student's).
+        extras (tuple[str]): What else of the student's forward it reads,
+            in :attr:`Features.extras <mmkd.models.tasks.Features>`
+            (``'head_inputs'``: the input of every layer of a dense head's
+            branches, per level).
     """
     needs_logits = False
+    extras: Tuple[str, ...] = ()
 
     def needs_adapter(self, core) -> bool:
         """Whether it compares the student's maps with the teacher's after

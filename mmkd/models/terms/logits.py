@@ -7,10 +7,11 @@ import torch
 from .base import Term, build_loss
 
 
-def logit_kd(loss_kd, task, records, t_out) -> torch.Tensor:
-    """``loss_kd`` over a task's logit rows: the mean over all rows
-    (anchors of all levels, RoIs, images), pair by pair (no copy)."""
-    pairs = task.logit_pairs(records, t_out)
+def logit_kd(loss_kd, task, student, teacher) -> torch.Tensor:
+    """``loss_kd`` over a task's logit rows of two networks'
+    :class:`~mmkd.models.tasks.Features`: the mean over all rows (anchors
+    of all levels, RoIs, images), pair by pair (no copy)."""
+    pairs = task.logit_pairs(student, teacher)
     total = sum(s.shape[0] for s, _ in pairs)
     return sum(loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
 
@@ -44,7 +45,7 @@ class LogitKD(Term):
         if not self.active:
             return {}
         return {'distill.loss_kd': logit_kd(core.loss_kd, core.task,
-                                            step.records, step.t_out)}
+                                            step.student, step.teacher)}
 
 
 class LogitMatch(LogitKD):
@@ -52,6 +53,6 @@ class LogitMatch(LogitKD):
     batch; the rows stay in the step for a logit adversary."""
 
     def losses(self, core, step):
-        pairs = core.task.logit_pairs(step.records, step.t_out)
+        pairs = core.task.logit_pairs(step.student, step.teacher)
         step.rows = tuple(torch.cat(rows) for rows in zip(*pairs))
         return {'distill.loss_kd': core.loss_kd(*step.rows)}

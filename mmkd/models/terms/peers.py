@@ -42,11 +42,9 @@ class PeerKD(Term):
         return ['loss_kd']
 
     def losses(self, core, step):
-        outs = step.records
+        feats = step.features
         return {'distill.loss_kd': sum(
-            logit_kd(core.loss_kd, task, outs[k], {
-                n: [m.detach() for m in v] if n == 'maps' else v.detach()
-                for n, v in outs[k - 1].items() if n in ('maps', 'logits')})
+            logit_kd(core.loss_kd, task, feats[k], feats[k - 1].detached())
             for k, task in enumerate(core.tasks))}
 
 
@@ -106,7 +104,7 @@ class PeerAdversary(Term):
                 continue
             with task.recording() as records:  # through DDP: every
                 out = net(state['inputs'], mode='tensor')  # weight is used
-                maps.append(task.student_maps(records))
+                maps.append(task.features(records).maps)
             anchor = anchor + 0 * sum(x.sum() for x in tensors_in(out))
         reals, fakes, adv = [], [], []
         for k, pairs in enumerate(core.levels):
