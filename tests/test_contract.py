@@ -54,14 +54,24 @@ def check_gan_loss(cfg, _):
 
 
 def check_kd_loss(cfg, _):
-    for use_sigmoid in (False, True):
-        loss = MODELS.build(dict(cfg, use_sigmoid=use_sigmoid))
-        s, t = loss_pair()
-        value = loss(s, t)
+    """A logit loss ``(student_logits, teacher_logits[, labels])``: a
+    positive finite scalar, gradients to the student only, zero when the
+    student equals the teacher; both score kinds where it takes
+    ``use_sigmoid``."""
+    import inspect
+    takes = inspect.signature(MODELS.get(cfg['type'])).parameters
+    for kind in ([dict(use_sigmoid=False), dict(use_sigmoid=True)]
+                 if 'use_sigmoid' in takes else [{}]):
+        loss = MODELS.build(dict(cfg, **kind))
+        shape = (2, 6, 5) if 'use_sigmoid' in takes else (12, 5)
+        s, t = loss_pair(shape)
+        labels = (torch.arange(len(s)) % s.shape[-1], ) if getattr(
+            loss, 'needs_labels', False) else ()
+        value = loss(s, t, *labels)
         assert value.dim() == 0 and torch.isfinite(value) and value > 0
         value.backward()
         assert s.grad is not None and t.grad is None  # never the teacher
-        same = loss(t.detach().clone(), t.detach())
+        same = loss(t.detach().clone(), t.detach(), *labels)
         assert same.abs().item() < 1e-6  # zero when student equals teacher
 
 
@@ -203,6 +213,11 @@ def check_distiller(cfg, distiller_cfg):
         args = distiller_cfg(kind, **cfg)
         if 'adv_warmup_iters' not in inspect.signature(cls).parameters:
             args.pop('adv_warmup_iters')
+        task = 'detection' if kind == 'retinanet' else 'classification'
+        if task not in cls.tasks:  # a method of the other task: refused
+            with pytest.raises(ValueError, match=f'distils {cls.tasks[0]}'):
+                MODELS.build(copy.deepcopy(args))
+            continue
         model = MODELS.build(copy.deepcopy(args))
         batch = batch_for(kind)
         data = model.data_preprocessor(copy.deepcopy(batch), True)
@@ -518,6 +533,34 @@ CONTRACTS = {
                                 check_model_wrapper),
     },
 }
+
+
+def default_contract(name):
+    """The contract of a component without an entry above, by its kind: a
+    preset of the teacher core is checked as every distiller is, a logit
+    loss ``(student_logits, teacher_logits, ...)`` as KDLoss is, a
+    feature loss as FeatureMSELoss is; None for any other."""
+    import inspect
+    from mmkd.models.distillers import TeacherDistiller
+    from mmkd.models.losses.feature_losses import _FeatureLoss
+    cls = MODELS.get(name)
+    if not isinstance(cls, type):
+        return None
+    if issubclass(cls, TeacherDistiller):
+        return dict(type=name), check_distiller
+    if issubclass(cls, _FeatureLoss):
+        return dict(type=name), check_feature_loss
+    args = list(inspect.signature(cls.forward).parameters)[1:3]
+    if args == ['student_logits', 'teacher_logits']:
+        return dict(type=name), check_kd_loss
+    return None
+
+
+# a method added as a preset or a loss needs no entry of its own
+CONTRACTS[MODELS] = dict(
+    {name: default_contract(name) for name in registered(MODELS)
+     if name not in CONTRACTS[MODELS] and default_contract(name)},
+    **CONTRACTS[MODELS])
 
 
 @pytest.mark.parametrize('registry', list(CONTRACTS), ids=lambda r: r.name)

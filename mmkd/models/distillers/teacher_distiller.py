@@ -14,6 +14,9 @@ from .levels import (feature_strides, pair_levels, probe_maps,  # noqa: F401
                      resized)
 
 
+TASK_MODELS = dict(detection='detectors', classification='classifiers')
+
+
 @registry.MODELS.register_module()
 class TeacherDistiller(BaseDistiller):
     """Distillation from a frozen teacher, for MMDetection detectors (neck
@@ -56,6 +59,8 @@ class TeacherDistiller(BaseDistiller):
     defaults = dict(adapter=dict(type='T2SAdapter'), loss_feat=None,
                     loss_kd=None)
     role_children = ('student', 'adapter')
+    # the tasks the method distils (a method needing labels: classifiers)
+    tasks = ('detection', 'classification')
 
     def terms(self, cfg: dict) -> List[Term]:
         """The method's terms, built from its merged arguments ``cfg``."""
@@ -88,6 +93,12 @@ class TeacherDistiller(BaseDistiller):
                          max_loss_jump)
         self.method_terms = terms
         self.task = task_of(self.student, self.teacher)
+        if self.task.name not in self.tasks:
+            raise ValueError(
+                f'{type(self).__name__} distils '
+                f'{" and ".join(TASK_MODELS[t] for t in self.tasks)}; the '
+                f'student is a {type(self.student).__name__}. Choose the '
+                f'method for {self.task.models} (see the model zoo).')
         s_strides, t_strides = self._pair_levels(levels, match_levels,
                                                  probe_size)
         self.loss_feat = self.loss_kd = None  # a hint, logits: terms set them

@@ -159,6 +159,7 @@ def with_defaults(cfg: Optional[dict], default: Optional[dict],
         raise KeyError(f"model.{name}: type {cfg['type']!r} is not "
                        'registered (is its module in custom_imports?).')
     params = inspect.signature(cls.__init__).parameters
+    inferred = (*inferred, *getattr(cls, 'inferred', ()))
     if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
         fields = [k for k in params if k not in ('self', *inferred)]
         given = [k for k in cfg if k in inferred]

@@ -89,6 +89,9 @@ class TaskAdapter:
     (``logit_pairs``), with the pair checks whose errors name the fix. Subclasses say what the maps are called (``part``,
     ``unit``) and which models they accept.
     """
+    name = 'model'      # the task, as a method's ``tasks`` names it
+    models = 'models'   # "KTAN distils <models>"
+    has_labels = False  # ``Features.labels``: one class label per image
     part = 'model'      # "the student's <part> has 4 <unit>"
     probe_size = 64     # the side of the blank image of a probe forward
     unit = 'maps'

@@ -11,6 +11,7 @@ from .base import (Features, TaskAdapter, as_maps, evaluating, loaded,
 class ClassificationTask(TaskAdapter):
     """Backbone stages (the maps each stage outputs; by default the last
     stage of each model is distilled) and the head's class logits."""
+    name, models, has_labels = 'classification', 'classifiers', True
     part, unit, maps_name = 'backbone', 'stages', 'Backbone stages'
 
     def __init__(self, student, teacher):

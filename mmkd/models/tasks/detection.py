@@ -59,6 +59,7 @@ class DetectionTask(TaskAdapter):
     """Neck levels of any detector with a neck; logit KD on the dense head's
     class scores, or for two-stage detectors on the RoI head's scores for
     the student's sampled proposals fed through both RoI heads."""
+    name, models = 'detection', 'detectors'
     part, unit, maps_name = 'neck', 'levels', 'FPN levels'
     probe_size = 256
 

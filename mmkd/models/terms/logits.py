@@ -10,10 +10,15 @@ from .base import Term, build_loss
 def logit_kd(loss_kd, task, student, teacher) -> torch.Tensor:
     """``loss_kd`` over a task's logit rows of two networks'
     :class:`~mmkd.models.tasks.Features`: the mean over all rows (anchors
-    of all levels, RoIs, images), pair by pair (no copy)."""
+    of all levels, RoIs, images), pair by pair (no copy). A loss that
+    ``needs_labels`` (DKD) also gets the student's labels (one per image:
+    a classifier's rows)."""
     pairs = task.logit_pairs(student, teacher)
     total = sum(s.shape[0] for s, _ in pairs)
-    return sum(loss_kd(s, t) * (s.shape[0] / total) for s, t in pairs)
+    labels = (student.labels, ) if getattr(loss_kd, 'needs_labels',
+                                           False) else ()
+    return sum(loss_kd(s, t, *labels) * (s.shape[0] / total)
+               for s, t in pairs)
 
 
 class LogitKD(Term):
@@ -37,6 +42,12 @@ class LogitKD(Term):
 
     def build(self, core) -> None:
         core.loss_kd = build_loss(self.cfg, 'loss_kd')
+        if getattr(core.loss_kd, 'needs_labels', False) and \
+                not core.task.has_labels:
+            raise ValueError(
+                f'{type(core.loss_kd).__name__} needs the class label of '
+                f'each logit row; the {core.task.models}\' rows (anchors, '
+                'RoIs) have none. Use KDLoss for them.')
 
     def loss_names(self):
         return ['loss_kd'] if self.active else []
