@@ -6,6 +6,14 @@ from mmkd.registry import MODELS
 from .utils import check_loss_weight, check_number
 
 
+def standardized(logits: torch.Tensor) -> torch.Tensor:
+    """Each row z-scored over its classes (Sun et al., CVPR 2024, "Logit
+    Standardization in Knowledge Distillation"): ``(z - mean) / (1e-7 +
+    std)``, the sample standard deviation as the authors compute it."""
+    mean = logits.mean(dim=-1, keepdim=True)
+    return (logits - mean) / (1e-7 + logits.std(dim=-1, keepdim=True))
+
+
 @MODELS.register_module()
 class KDLoss(nn.Module):
     """Distilling the Knowledge in a Neural Network (Hinton et al., 2015,
@@ -19,22 +27,39 @@ class KDLoss(nn.Module):
     per-class Bernoulli distributions. Both variants use log-sigmoid /
     log-softmax, so large logits never produce NaN.
 
+    ``standardize=True`` is logit standardisation (Sun et al., CVPR 2024,
+    https://arxiv.org/abs/2403.01427): each model's logits are z-scored
+    over the classes before the softmax, so the student matches the
+    teacher's logit *relations* rather than their range.
+
     Args:
         temperature (float): Softening temperature ``T``. Defaults to 1.0.
         use_sigmoid (bool): Bernoulli per class instead of a softmax over
             the last dimension. Defaults to False.
         loss_weight (float): Defaults to 1.0.
+        standardize (bool): Z-score both models' logits first (softmax
+            only). Defaults to False.
     """
 
     def __init__(self,
                  temperature: float = 1.0,
                  use_sigmoid: bool = False,
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0,
+                 standardize: bool = False):
         super().__init__()
         self.temperature = check_number(temperature, 'temperature', 'KDLoss',
                                         positive=True)
         self.use_sigmoid = use_sigmoid
         self.loss_weight = check_loss_weight(loss_weight, 'KDLoss')
+        self.standardize = bool(standardize)
+        self._check_standardize()
+
+    def _check_standardize(self) -> None:
+        if self.standardize and self.use_sigmoid:
+            raise ValueError(
+                'KDLoss: standardize=True z-scores logits over the classes '
+                'of a softmax; these scores are sigmoids (a dense '
+                'detector\'s head). Set standardize=False.')
 
     def forward(self, student_logits: torch.Tensor,
                 teacher_logits: torch.Tensor) -> torch.Tensor:
@@ -48,8 +73,12 @@ class KDLoss(nn.Module):
                              f'shape: {tuple(student_logits.shape)} vs '
                              f'{tuple(teacher_logits.shape)}')
         T = self.temperature
-        s = student_logits.flatten(0, -2) / T  # (num_samples, C)
-        t = teacher_logits.detach().flatten(0, -2) / T
+        s = student_logits.flatten(0, -2)  # (num_samples, C)
+        t = teacher_logits.detach().flatten(0, -2)
+        if self.standardize:
+            self._check_standardize()  # use_sigmoid is set by the distiller
+            s, t = standardized(s), standardized(t)
+        s, t = s / T, t / T
         if self.use_sigmoid:
             # KL(Bern(p_t) || Bern(p_s)) = BCE(s, p_t) - H(p_t), and the
             # entropy H(p_t) is BCE(t, p_t): two fused, stable ops

@@ -1,0 +1,6 @@
+# The student of the standardised KD configs: the CIFAR recipe's resnet20 with
+# its cross-entropy weighted 0.1, as the authors train KD with standardised
+# logits.
+_base_ = '../cifar100/resnet20_b64-240e_cifar100.py'
+
+model = dict(head=dict(loss=dict(loss_weight=0.1)))

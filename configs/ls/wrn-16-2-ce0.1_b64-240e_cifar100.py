@@ -1,0 +1,6 @@
+# The student of the standardised KD configs: the CIFAR recipe's wrn-16-2 with
+# its cross-entropy weighted 0.1, as the authors train KD with standardised
+# logits.
+_base_ = '../cifar100/wrn-16-2_b64-240e_cifar100.py'
+
+model = dict(head=dict(loss=dict(loss_weight=0.1)))
