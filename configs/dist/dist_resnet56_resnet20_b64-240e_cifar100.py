@@ -1,0 +1,7 @@
+# DIST on CIFAR-100 as the paper sets it there: beta = gamma = 2, tau = 4.
+_base_ = '../_base_/pairs/resnet56_resnet20_b64-240e_cifar100.py'
+
+model = dict(
+    type='DIST',
+    loss_kd=dict(type='DISTLoss', beta=2.0, gamma=2.0, temperature=4.0),
+)
