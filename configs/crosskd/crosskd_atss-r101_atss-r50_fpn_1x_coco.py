@@ -1,0 +1,27 @@
+# CrossKD on COCO: ATSS R101 -> R50. The student's head features entering its last
+# stacked conv go through the teacher's last conv and class and box layers;
+# the same term serves every dense head laid out as class and box branches.
+_base_ = [
+    'mmdet::atss/atss_r50_fpn_1x_coco.py',
+    '../_base_/distill_runtime.py'
+]
+
+teacher_ckpt = 'checkpoints/atss_r101_fpn_1x_coco.pth'
+
+model = dict(
+    _delete_=True,
+    type='CrossKD',
+    student=_base_.model,
+    teacher='mmdet::atss/atss_r101_fpn_1x_coco.py',
+    teacher_ckpt=teacher_ckpt,
+    layer=-2)
+
+optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
+default_hooks = _base_.distill_default_hooks
+
+data_root = 'data/coco/'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator
