@@ -1,5 +1,8 @@
 # DKD with logit standardisation on CIFAR-100: DKD's config, both models'
-# logits z-scored (the authors keep each method's other settings; T 2).
+# logits z-scored (the authors keep each method's other settings; T 2), the
+# student's head at PyTorch's default initialisation.
 _base_ = '../dkd/dkd_resnet56_resnet20_b64-240e_cifar100.py'
 
-model = dict(loss_kd=dict(standardize=True, temperature=2.0))
+model = dict(
+    student='{{fileDirname}}/../dist/resnet20-headinit_b64-240e_cifar100.py',
+    loss_kd=dict(standardize=True, temperature=2.0))
