@@ -43,7 +43,8 @@ html_title = f'mmkd {version}'
 # each configs/<method>/README.md is the method's page), copied at build
 # time with their links between folders turned into links between pages.
 METHODS = ['ktan', 'ksanc', 'complementary', 'afd', 'mbakt',
-           'kd', 'fitnet', 'at', 'cwd', 'pkd']
+           'kd', 'fitnet', 'at', 'cwd', 'pkd',
+           'dkd', 'dist', 'ls', 'crosskd', 'fgd', 'mgd']
 
 
 def copy_method_readmes(root=ROOT, out=os.path.join(HERE, 'methods')):
