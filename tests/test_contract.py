@@ -186,6 +186,28 @@ def check_feature_loss(cfg, _):
     assert torch.isfinite(loss(small, t))
 
 
+def check_level_loss(cfg, _):
+    """A loss with modules of its own per level pair (MGD, FGD), widths
+    filled in by the distiller: a positive finite scalar for maps of other
+    widths and sizes, gradients to the student's map and every module of
+    its own, never to the teacher's map."""
+    import inspect
+    loss = MODELS.build(dict(cfg, student_channels=4, teacher_channels=8))
+    s = torch.randn(2, 4, 6, 6, requires_grad=True)
+    t = torch.randn(2, 8, 8, 8, requires_grad=True)
+    extra = ()
+    if 'gt_bboxes' in inspect.signature(loss.forward).parameters:
+        extra = ([torch.tensor([[2.0, 4.0, 30.0, 40.0]]),
+                  torch.tensor([[0.0, 0.0, 20.0, 10.0]])], [(64, 64)] * 2)
+    for p in loss.parameters():  # zero-initialised layers would hide one
+        torch.nn.init.normal_(p, std=0.1)
+    value = loss(s, t, *extra)
+    assert value.dim() == 0 and torch.isfinite(value) and value > 0
+    value.backward()
+    assert s.grad is not None and t.grad is None
+    assert all(p.grad is not None for p in loss.parameters())
+
+
 def check_backbone(cfg, _):
     backbone = MODELS.build(dict(cfg, out_indices=(0, 1, 2)))
     x = torch.randn(2, 3, 32, 32, requires_grad=True)
@@ -222,6 +244,7 @@ def check_distiller(cfg, distiller_cfg):
         batch = batch_for(kind)
         data = model.data_preprocessor(copy.deepcopy(batch), True)
         twin = copy.deepcopy(model)  # forwards change state (spectral norm)
+        torch.manual_seed(0)  # a term may draw (MGD's mask): the same twice
         losses = model(data['inputs'], data['data_samples'], mode='loss')
         terms = {k[len('distill.'):] for k in losses
                  if k.startswith('distill.loss')}
@@ -229,6 +252,7 @@ def check_distiller(cfg, distiller_cfg):
         # loss-weight schedules reach every term without the method's help
         for name in terms:
             twin.schedule.set_scale(name, 0.5)
+        torch.manual_seed(0)
         halved = twin(data['inputs'], data['data_samples'], mode='loss')
         for name in terms:
             full, half = (torch.as_tensor(sum(x[f'distill.{name}'])) if
@@ -539,7 +563,8 @@ def default_contract(name):
     """The contract of a component without an entry above, by its kind: a
     preset of the teacher core is checked as every distiller is, a logit
     loss ``(student_logits, teacher_logits, ...)`` as KDLoss is, a
-    feature loss as FeatureMSELoss is; None for any other."""
+    feature loss as FeatureMSELoss is, a loss with modules per level pair
+    (widths inferred) by ``check_level_loss``; None for any other."""
     import inspect
     from mmkd.models.distillers import TeacherDistiller
     from mmkd.models.losses.feature_losses import _FeatureLoss
@@ -550,6 +575,9 @@ def default_contract(name):
         return dict(type=name), check_distiller
     if issubclass(cls, _FeatureLoss):
         return dict(type=name), check_feature_loss
+    if getattr(cls, 'inferred', ()) == ('student_channels',
+                                        'teacher_channels'):
+        return dict(type=name), check_level_loss
     args = list(inspect.signature(cls.forward).parameters)[1:3]
     if args == ['student_logits', 'teacher_logits']:
         return dict(type=name), check_kd_loss

@@ -9,13 +9,14 @@ neck level of a detector (one block each), the last stage of a
 classifier; the loss alone, no logit term.
 """
 from mmkd import registry
-from ..terms.mgd import MaskedGeneration
+from ..terms.per_level import LevelLosses
 from .teacher_distiller import TeacherDistiller
 
 
 @registry.MODELS.register_module()
 class MGD(TeacherDistiller):
-    """MGD: a masked generation per level pair over the teacher core
+    """MGD: a masked generation per level pair (an ``MGDLoss`` each, the
+    child ``generation``) over the teacher core
     (whose arguments it takes too; ``loss_kd`` adds logit KD).
 
     Args:
@@ -28,5 +29,5 @@ class MGD(TeacherDistiller):
         loss_mgd=dict(type='MGDLoss', alpha_mgd=2e-5, lambda_mgd=0.65))
 
     def terms(self, cfg):
-        return [MaskedGeneration(cfg['loss_mgd']), *super().terms(
-            dict(cfg, loss_feat=None))]
+        return [LevelLosses(cfg['loss_mgd'], 'loss_mgd', 'generation'),
+                *super().terms(dict(cfg, loss_feat=None))]
