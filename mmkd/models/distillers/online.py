@@ -88,7 +88,7 @@ class OnlineDistiller(BaseDistiller):
                 prefix = 'student' if k == 0 else f'peer{k}'
                 losses.update((f'{prefix}.{n}', v) for n, v in net(
                     inputs, samples, mode='loss').items())
-                outs.append(task.features(records, samples))
+                outs.append(task.features(records))
                 outs[-1].strides = self.strides[k][0]
         if self.schedule.distill:
             step = PeerStep(inputs, samples, outs)

@@ -120,6 +120,7 @@ class TeacherDistiller(BaseDistiller):
                     f'{self.t_channels}. Keep the adapter '
                     "(adapter=dict(type='T2SAdapter')).")
         self.kd = any(t.needs_logits for t in terms)
+        self.needs_labels = getattr(self.loss_kd, 'needs_labels', False)
         if self.kd:
             self.task.setup_kd(self.kd_pairs, s_strides, t_strides,
                                self.loss_kd)
@@ -198,7 +199,9 @@ class TeacherDistiller(BaseDistiller):
         teacher.strides = self.t_strides
         with self.task.recording() as records:
             task = self.student(inputs, samples, mode='loss')
-            student = self.task.features(records, samples)
+            # the labels only where a term's loss needs them (not per step)
+            student = self.task.features(
+                records, samples if self.needs_labels else None)
             student.strides = self.s_strides
             step = Step(inputs, samples, student, teacher,
                         [student.maps[i] for i, _ in self.level_pairs],
