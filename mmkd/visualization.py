@@ -59,7 +59,8 @@ def _rows(real, raw, adapted, disc, names, pairs, unit) -> List[Dict]:
     for (i, j), r, s, a, dr, df in zip(pairs, real, raw, adapted, d_real,
                                        d_fake):
         row = Row({names[0]: r, names[1]: s, names[1] + ' adapted': a,
-                   '|adapted - ' + names[0] + '|': (a - r).abs(),
+                   '|adapted - ' + names[0] + '|':
+                   None if a is None else (a - r).abs(),
                    f'D({names[0]})': dr, f'D({names[1]})': df})
         row.label = f'{names[1]} {unit} {i} -> {names[0]} {unit} {j}'
         rows.append(row)
@@ -78,8 +79,11 @@ def distill_maps(model, inputs: torch.Tensor) -> Dict[str, List[Dict]]:
         real = [t_all[j] for _, j in model.level_pairs]
         raw = [s_all[i] for i, _ in model.level_pairs]
         sizes = [t.shape[-2:] for t in real]
+        # no adapter: the student's maps where they are as wide as the
+        # teacher's (a logit-only method between other widths has none)
         adapted = model.adapter(raw, sizes) if model.adapter is not None \
-            else resized(raw, sizes)
+            else [a if a.shape[1] == t.shape[1] else None
+                  for a, t in zip(resized(raw, sizes), real)]
         rows = _rows(real, raw, adapted, None, ('teacher', 'student'),
                      model.level_pairs, task.unit[:-1])
         for row in rows:

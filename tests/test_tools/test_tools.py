@@ -61,6 +61,22 @@ def test_benchmark_prints_ratio(keep):
         result['distill_step'] / result['both'], rel=1e-2)
 
 
+def test_benchmark_counts_the_teacher_head_crosskd_needs():
+    """CrossKD's denominator counts the teacher's own predictions and its
+    head layers run on the student's features (``teacher_head``)."""
+    proc = run('tools/analysis_tools/benchmark_distill.py', osp.join(
+        'configs', 'demo',
+        'crosskd_retinanet-r18_retinanet-r18-w16_24e_raccoon.py'),
+        '--img-size', '64', '--rounds', '1', '--random-teacher')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result['teacher_head'] > 0
+    assert result['ratio_with_head'] == pytest.approx(
+        result['distill_step'] / (result['student_step'] +
+                                  result['teacher_feat'] +
+                                  result['teacher_head']), rel=1e-2)
+
+
 def test_benchmark_repeats_in_fresh_processes():
     proc = run('tools/analysis_tools/benchmark_distill.py', KTAN_DEMO,
                '--img-size', '64', '--rounds', '1', '--random-teacher',
@@ -151,24 +167,28 @@ def test_ksanc_attention_tool_draws_teacher_and_student(
             0, 255, (3, 32, 32), dtype=torch.uint8))) == 3
 
 
-@pytest.mark.parametrize('method', ['KSANC', 'AFD', 'MBAKT'])
+@pytest.mark.parametrize('method', ['KSANC', 'AFD', 'MBAKT', 'DKD', 'DIST',
+                                    'CrossKD', 'FGD', 'MGD'])
 def test_visualize_distill_draws_every_level(method, distiller_cfg, tmp_path):
     """One PNG per image and distilled level: KSANC on a classifier from a
     checkpoint (teacher, student, adapted, difference, both attention
     maps), AFD on detectors with ``--before`` (each network against its
     source, with the discriminator's scores), MB-AKT on a detector (each
     branch: the deepest map, its stage, its feature, the difference, the
-    discriminator's scores of main and branch outputs); the panels differ.
+    discriminator's scores of main and branch outputs), the baselines
+    without adversary or adapter (DKD, DIST, CrossKD, FGD, MGD: teacher
+    and student, of other widths); the panels differ.
     """
     import mmcv
     import numpy as np
     from ..conftest import DETECTORS
     from ..test_models.test_afd import afd
-    kind = 'cifar_resnet' if method == 'KSANC' else 'retinanet'
-    model_cfg = {'KSANC': lambda: distiller_cfg(kind, type='KSANC'),
-                 'AFD': lambda: afd(kind),
+    kind = 'cifar_resnet' if method in ('KSANC', 'DKD', 'DIST') \
+        else 'retinanet'
+    model_cfg = {'AFD': lambda: afd(kind),
                  'MBAKT': lambda: dict(type='MBAKT', student=DETECTORS[kind](),
-                                       probe_size=128)}[method]()
+                                       probe_size=128)}.get(
+        method, lambda: distiller_cfg(kind, type=method))()
     model, config, ckpt, image = drawing_inputs(model_cfg, kind, tmp_path)
     extra = [ckpt] if method != 'AFD' else ['--before', '--reduce', 'pca']
     proc = run(osp.join(ROOT, 'tools', 'analysis_tools',
@@ -176,10 +196,12 @@ def test_visualize_distill_draws_every_level(method, distiller_cfg, tmp_path):
                '--out', str(tmp_path / 'out'), '--size', '64')
     assert proc.returncode == 0, proc.stderr[-3000:]
     pngs = sorted((tmp_path / 'out').glob('img_*.png'))
-    panels = 7  # the image and 6 maps (KSANC: attention instead of D)
-    levels = {'KSANC': lambda: len(model.level_pairs),
-              'AFD': lambda: sum(len(p) for p in model.levels),
-              'MBAKT': lambda: len(model.branches)}[method]()
+    # the image and 6 maps (KSANC: attention instead of D); the baselines
+    # have no adapter between these widths: the image, teacher and student
+    panels = 7 if method in ('KSANC', 'AFD', 'MBAKT') else 3
+    levels = {'AFD': lambda: sum(len(p) for p in model.levels),
+              'MBAKT': lambda: len(model.branches)}.get(
+        method, lambda: len(model.level_pairs))()
     assert len(pngs) == levels, pngs
     png = mmcv.imread(str(pngs[0]))
     assert png.shape == (260, 260 * panels, 3)

@@ -9,11 +9,13 @@ for a classifier the teacher's forward includes its head, which KD needs).
 
 Interleaved in one run, on the same batch: the student's plain train step
 (a copy of the student with its own optimizer), the teacher's feature
-forward, the teacher's head forward when logit KD is on, and the distiller's
-full train step (student, teacher, adapters, discriminator, both optimizer
+forward, the teacher's dense-head work the method needs (its class scores
+for logit KD; for CrossKD its own predictions, plus its head layers from the
+crossed one on run forward and backward on inputs of the student's shape),
+and the distiller's full train step (student, teacher, adapters, discriminator, both optimizer
 steps). Medians over ``--rounds`` after one warm-up round. The last line is
 JSON with ``ratio = distill_step / (student_step + teacher_feat)``,
-``ratio_with_head`` which also counts the teacher head KD needs, and
+``ratio_with_head`` which also counts that teacher head work, and
 ``ratio_both = distill_step / both``, where ``both`` is the teacher's
 forward and the student's step timed back to back as one unit (the
 distiller's order and memory traffic; its median is less noisy than a sum
@@ -54,6 +56,7 @@ from mmengine.registry import init_default_scope
 
 import mmkd  # noqa: F401
 from mmkd.models.distillers.utils import build_model
+from mmkd.models.terms.crosskd import CrossHead, in_width
 from mmkd.utils.synthetic_data import random_batch
 
 
@@ -137,6 +140,25 @@ def finite(log: dict) -> dict:
     return log
 
 
+def reused_layers(term, model, maps) -> None:
+    """CrossKD's unavoidable extra: the teacher's head layers from the
+    crossed one on, forward and backward (to their input, as the student's
+    gradient goes), on an input of the teacher's width there at each paired
+    level; the alignment and the losses are the method's own cost."""
+    for _, j in model.level_pairs:
+        for branch, layers in term.t_layers.items():
+            if branch not in ('cls', 'reg') or (
+                    branch == 'reg' and not term.reg_weight):
+                continue
+            n, _, h, w = maps[j].shape
+            x = maps[j].new_zeros(n, in_width(layers[term.index]), h, w,
+                                  requires_grad=True)
+            y = x
+            for layer in layers[term.index:]:
+                y = layer(y)
+            y.sum().backward()
+
+
 def make_batch(student, batch_size, size):
     """A batch of random images as the toolbox's packing makes it."""
     return random_batch(student, batch_size, size)
@@ -217,11 +239,19 @@ def main():
     inputs = model.data_preprocessor(copy.deepcopy(batch), True)['inputs']
     detector = getattr(model.task, 'part', None) == 'neck'
 
-    def teacher_head():  # what KD needs from the teacher's dense head
-        if getattr(model.task, 'kd_head', None) == 'dense':
-            with torch.no_grad():
-                model.task.teacher_cls_scores(
-                    model.teacher.extract_feat(inputs))
+    kd_head = getattr(model.task, 'kd_head', None) == 'dense'
+    cross = next((t for t in getattr(model, 'method_terms', ())
+                  if isinstance(t, CrossHead)), None)
+
+    def teacher_head():  # the teacher's dense-head work the method needs
+        with torch.no_grad():
+            maps = model.teacher.extract_feat(inputs)
+            if kd_head:  # KD: the teacher's class scores
+                model.task.teacher_cls_scores(maps)
+            if cross:  # CrossKD: the teacher's own predictions
+                model.teacher.bbox_head(maps)
+        if cross:
+            reused_layers(cross, model, maps)
 
     def student_step():
         student.train_step(copy.deepcopy(batch), student_optim)
@@ -255,9 +285,9 @@ def main():
               + ', '.join(f'{k} {v:.3f}s' for k, v in now.items()),
               flush=True)
     med = {k: statistics.median(v) if v else 0.0 for k, v in times.items()}
-    # KD's teacher head is measured with its features; isolate the head
+    # the teacher head's work is measured with its features; isolate it
     head = max(0.0, med.pop('teacher_feat_head') - med['teacher_feat']
-               ) if getattr(model.task, 'kd_head', None) == 'dense' else 0.0
+               ) if kd_head or cross else 0.0
     result = dict(
         config=os.path.basename(args.config),
         img_size=args.img_size,
