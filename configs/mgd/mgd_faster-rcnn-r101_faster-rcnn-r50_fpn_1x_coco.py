@@ -17,10 +17,3 @@ model = dict(
 
 optim_wrapper = dict(constructor='DistillOptimWrapperConstructor')
 default_hooks = _base_.distill_default_hooks
-
-data_root = 'data/coco/'
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
-test_evaluator = val_evaluator
