@@ -9,8 +9,6 @@ from mmdet.utils import register_all_modules
 from mmengine.config import ConfigDict
 
 import mmkd  # noqa: F401  (registers mmkd's components)
-from mmkd.models.distillers.utils import accepted_arguments
-from mmkd.registry import MODELS
 
 register_all_modules()
 NUM_CLASSES = 3
@@ -216,9 +214,6 @@ def distiller_cfg(make_teacher_ckpt):
             probe_size=128 if kind in DETECTORS else 32,
             adv_warmup_iters=0)
         out.update(kwargs)
-        if 'adv_warmup_iters' not in accepted_arguments(
-                MODELS.get(out['type'])):  # a preset without an adversary
-            out.pop('adv_warmup_iters')
         return out
 
     return cfg
