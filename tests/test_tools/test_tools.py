@@ -189,7 +189,8 @@ def test_visualize_distill_draws_every_level(method, distiller_cfg, tmp_path):
                  'MBAKT': lambda: dict(type='MBAKT', student=DETECTORS[kind](),
                                        probe_size=128)}.get(
         method, lambda: distiller_cfg(kind, type=method))()
-    if method not in ('KSANC', 'AFD', 'MBAKT'):  # no adversary to warm up
+    adversarial = method in ('KSANC', 'AFD', 'MBAKT')
+    if not adversarial:  # no adversary to warm up
         model_cfg.pop('adv_warmup_iters')
     model, config, ckpt, image = drawing_inputs(model_cfg, kind, tmp_path)
     extra = [ckpt] if method != 'AFD' else ['--before', '--reduce', 'pca']
@@ -200,7 +201,7 @@ def test_visualize_distill_draws_every_level(method, distiller_cfg, tmp_path):
     pngs = sorted((tmp_path / 'out').glob('img_*.png'))
     # the image and 6 maps (KSANC: attention instead of D); the baselines
     # have no adapter between these widths: the image, teacher and student
-    panels = 7 if method in ('KSANC', 'AFD', 'MBAKT') else 3
+    panels = 7 if adversarial else 3
     levels = {'AFD': lambda: sum(len(p) for p in model.levels),
               'MBAKT': lambda: len(model.branches)}.get(
         method, lambda: len(model.level_pairs))()

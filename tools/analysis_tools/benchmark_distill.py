@@ -146,10 +146,8 @@ def reused_layers(term, model, maps) -> None:
     gradient goes), on an input of the teacher's width there at each paired
     level; the alignment and the losses are the method's own cost."""
     for _, j in model.level_pairs:
-        for branch, layers in term.t_layers.items():
-            if branch not in ('cls', 'reg') or (
-                    branch == 'reg' and not term.reg_weight):
-                continue
+        for branch in ['cls'] + ['reg'] * (term.reg_weight > 0):
+            layers = term.t_layers[branch]
             n, _, h, w = maps[j].shape
             x = maps[j].new_zeros(n, in_width(layers[term.index]), h, w,
                                   requires_grad=True)

@@ -127,20 +127,20 @@ class CrossHead(Term):
             with torch.no_grad():
                 t_cls_in, t_cls = self.teacher_inputs('cls',
                                                       step.teacher.maps[j])
-                t_reg_in, t_reg = self.teacher_inputs('reg',
-                                                      step.teacher.maps[j])
             s_cls = self.crossed(core, 'cls', inputs['cls'][self.index][i],
                                  t_cls_in)
-            cls_pairs.append((self.rows(s_cls, self.channels),
-                              self.rows(t_cls, self.channels)))
-            if self.reg_weight > 0:
+            t_rows = self.rows(t_cls, self.channels)
+            cls_pairs.append((self.rows(s_cls, self.channels), t_rows))
+            if self.reg_weight > 0:  # the teacher's box branch only then
+                with torch.no_grad():
+                    t_reg_in, t_reg = self.teacher_inputs(
+                        'reg', step.teacher.maps[j])
                 s_reg = self.crossed(core, 'reg',
                                      inputs['reg'][self.index][i], t_reg_in)
                 # each anchor weighted by the teacher's top class score
                 anchors = t_cls.shape[1] // self.channels
-                top = self.rows(t_cls, self.channels).detach()
-                top = (top.sigmoid() if core.loss_cross.use_sigmoid else
-                       top.softmax(-1)).max(-1).values
+                top = (t_rows.sigmoid() if core.loss_cross.use_sigmoid else
+                       t_rows.softmax(-1)).max(-1).values
                 out = t_reg.shape[1] // anchors
                 diff = (self.rows(s_reg, out) - self.rows(t_reg, out)).abs()
                 reg_terms.append((diff.sum(-1) * top).sum())
